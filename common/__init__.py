@@ -1,0 +1,1 @@
+"""Shared kernel: event schema, messaging, outbox/inbox, auth, errors, settings, logging."""

@@ -1,0 +1,196 @@
+"""SQS publisher and consumer loop (SPEC §3).
+
+The consumer long-polls batches of up to 10, handles them concurrently, dispatches by
+`event_name`, deletes a message only after its handler succeeded, and on failure pushes
+the next attempt out with exponential backoff through the visibility timeout. Poison
+messages are never deleted: after maxReceiveCount SQS moves them to the DLQ.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from common.events import Envelope, Event, PoisonMessage, parse_message
+from common.logging import get_logger, set_correlation_id
+
+log = get_logger(__name__)
+
+Handler = Callable[[Envelope[Event]], Awaitable[None]]
+MAX_BATCH = 10
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    id: str  # unique within a batch; the outbox uses the event id
+    body: str
+    event_name: str
+    correlation_id: str | None = None
+    traceparent: str | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        attrs = {"event_name": self.event_name}
+        if self.correlation_id:
+            attrs["correlation_id"] = self.correlation_id
+        if self.traceparent:
+            attrs["traceparent"] = self.traceparent
+        return {k: {"DataType": "String", "StringValue": v} for k, v in attrs.items()}
+
+
+def message_for(envelope: Envelope[Any]) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=str(envelope.meta.event_id),
+        body=envelope.to_json(),
+        event_name=envelope.meta.event_name,
+        correlation_id=str(envelope.meta.correlation_id),
+    )
+
+
+class QueueUrls:
+    """Resolves queue names to URLs once per process."""
+
+    def __init__(self, sqs: Any) -> None:
+        self._sqs = sqs
+        self._urls: dict[str, str] = {}
+
+    async def url(self, queue_name: str) -> str:
+        if queue_name not in self._urls:
+            response = await self._sqs.get_queue_url(QueueName=queue_name)
+            self._urls[queue_name] = response["QueueUrl"]
+        return self._urls[queue_name]
+
+
+class SqsPublisher:
+    def __init__(self, sqs: Any, urls: QueueUrls | None = None) -> None:
+        self._sqs = sqs
+        self._urls = urls or QueueUrls(sqs)
+
+    async def publish_batch(
+        self, queue_name: str, messages: Sequence[OutgoingMessage]
+    ) -> set[str]:
+        """Send up to any number of messages; returns the ids SQS accepted."""
+        url = await self._urls.url(queue_name)
+        accepted: set[str] = set()
+        for start in range(0, len(messages), MAX_BATCH):
+            chunk = messages[start : start + MAX_BATCH]
+            response = await self._sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": m.id, "MessageBody": m.body, "MessageAttributes": m.attributes()}
+                    for m in chunk
+                ],
+            )
+            accepted.update(entry["Id"] for entry in response.get("Successful", []))
+            for failure in response.get("Failed", []):
+                log.warning("sqs rejected a message", extra={"message_id": failure.get("Id"),
+                            "code": failure.get("Code"), "queue": queue_name})
+        return accepted
+
+    async def publish(self, queue_name: str, envelope: Envelope[Any]) -> None:
+        message = message_for(envelope)
+        if message.id not in await self.publish_batch(queue_name, [message]):
+            raise RuntimeError(f"SQS did not accept {message.event_name} {message.id}")
+
+
+def backoff_seconds(receive_count: int, base: float, cap: int = 15 * 60) -> int:
+    """Visibility delay before attempt `receive_count + 1`: base, 2·base, 4·base… capped."""
+    return int(min(cap, max(1, base * 2 ** max(0, receive_count - 1))))
+
+
+class Consumer:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_name: str,
+        handlers: Mapping[str, Handler],
+        *,
+        wait_seconds: int = 20,
+        retry_base_seconds: float = 2.0,
+    ) -> None:
+        self._sqs = sqs
+        self._queue_name = queue_name
+        self._handlers = dict(handlers)
+        self._wait_seconds = wait_seconds
+        self._retry_base = retry_base_seconds
+        self._urls = QueueUrls(sqs)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop` is set; a batch already received is always finished."""
+        url = await self._urls.url(self._queue_name)
+        log.info("consumer started", extra={"queue": self._queue_name})
+        stop_waiter = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                receive = asyncio.ensure_future(self._receive(url))
+                await asyncio.wait({receive, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if not receive.done():
+                    # Nothing was handed to us yet; anything SQS returns later reappears
+                    # after its visibility timeout, so cancelling loses nothing.
+                    receive.cancel()
+                    break
+                await self.handle_batch(url, receive.result())
+        except Exception:
+            log.exception("consumer loop failed", extra={"queue": self._queue_name})
+            raise
+        finally:
+            stop_waiter.cancel()
+            log.info("consumer stopped", extra={"queue": self._queue_name})
+
+    async def _receive(self, url: str) -> list[dict[str, Any]]:
+        response = await self._sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=MAX_BATCH,
+            WaitTimeSeconds=self._wait_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            MessageAttributeNames=["All"],
+        )
+        return list(response.get("Messages", []))
+
+    async def handle_batch(self, url: str, messages: list[dict[str, Any]]) -> None:
+        if not messages:
+            return
+        outcomes = await asyncio.gather(*(self._handle(m) for m in messages))
+        done = [m for m, ok in zip(messages, outcomes, strict=True) if ok]
+        if done:
+            await self._sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        for message, ok in zip(messages, outcomes, strict=True):
+            if not ok:
+                await self._delay_retry(url, message)
+
+    async def _handle(self, message: dict[str, Any]) -> bool:
+        receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+        context = {"queue": self._queue_name, "sqs_message_id": message.get("MessageId"),
+                   "receive_count": receive_count}
+        set_correlation_id(None)
+        try:
+            envelope = parse_message(message.get("Body", ""))
+            set_correlation_id(str(envelope.meta.correlation_id))
+            context |= {"event_name": envelope.meta.event_name,
+                        "event_id": str(envelope.meta.event_id)}
+            handler = self._handlers.get(envelope.meta.event_name)
+            if handler is None:
+                raise PoisonMessage(f"no handler for {envelope.meta.event_name!r} on this queue")
+            await handler(envelope)
+        except PoisonMessage as exc:
+            log.error("poison message left for the DLQ: %s", exc, extra=context | {"poison": True})
+            return False
+        except Exception as exc:
+            log.exception("handler failed, will retry: %s", type(exc).__name__, extra=context)
+            return False
+        log.info("message handled", extra=context)
+        return True
+
+    async def _delay_retry(self, url: str, message: dict[str, Any]) -> None:
+        receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+        try:
+            await self._sqs.change_message_visibility(
+                QueueUrl=url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=backoff_seconds(receive_count, self._retry_base),
+            )
+        except Exception:  # the message simply reappears after the queue's default timeout
+            log.warning("could not set retry backoff", exc_info=True)

@@ -1,0 +1,76 @@
+"""Base settings shared by every service; each service adds its own with its env prefix.
+
+Shared fields carry an explicit alias (plain env names such as `AWS_REGION`), so the
+service's `env_prefix` (e.g. `ORDER_`) applies only to the service's own fields.
+"""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.resources import load_resources
+
+_RESOURCES = load_resources()
+Environment = Literal["local", "test", "prod"]
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    environment: Environment = Field("local", alias="ENVIRONMENT")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    aws_region: str = Field("us-east-1", alias="AWS_REGION")
+    aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+    jwt_issuer: str = Field("http://localhost:8080/auth", alias="JWT_ISSUER")
+    jwt_audience: str = Field("fastfood-api", alias="JWT_AUDIENCE")
+    jwks_url: str = Field("http://localhost:8080/auth/.well-known/jwks.json", alias="JWKS_URL")
+    payment_queue_name: str = Field(_RESOURCES.queues["payment"], alias="PAYMENT_QUEUE_NAME")
+    order_queue_name: str = Field(_RESOURCES.queues["order"], alias="ORDER_QUEUE_NAME")
+    production_queue_name: str = Field(
+        _RESOURCES.queues["production"], alias="PRODUCTION_QUEUE_NAME"
+    )
+    queue_wait_seconds: int = Field(20, ge=0, le=20, alias="QUEUE_WAIT_SECONDS")
+    retry_base_seconds: float = Field(2.0, gt=0, alias="RETRY_BASE_SECONDS")
+    relay_idle_seconds: float = Field(0.1, gt=0, alias="RELAY_IDLE_SECONDS")
+    max_body_bytes: int = Field(64 * 1024, gt=0, alias="MAX_BODY_BYTES")
+
+    def queue_names(self) -> dict[str, str]:
+        """Queue name by owning service, as used by `common.events.DESTINATIONS`."""
+        return {
+            "payment": self.payment_queue_name,
+            "order": self.order_queue_name,
+            "production": self.production_queue_name,
+        }
+
+    @model_validator(mode="after")
+    def _refuse_local_endpoints_in_prod(self) -> "ServiceSettings":
+        if self.environment == "prod" and "localhost" in self.jwt_issuer:
+            raise ValueError("JWT_ISSUER points at localhost in prod")
+        return self
+
+
+class PostgresSettings(ServiceSettings):
+    """A Postgres-backed service: a full URL, or parts as injected by ECS from RDS."""
+
+    database_url: str | None = None  # <PREFIX>DATABASE_URL
+    db_host: str = Field("127.0.0.1", alias="DB_HOST")
+    db_port: int = Field(5432, alias="DB_PORT")
+    db_user: str = Field("app", alias="DB_USER")
+    db_password: str = Field("", alias="DB_PASSWORD")
+    db_name: str | None = Field(None, alias="DB_NAME")
+    db_pool_size: int = Field(10, ge=1, alias="DB_POOL_SIZE")
+
+    def sqlalchemy_url(self, default_db: str) -> str:
+        if self.database_url:
+            return self.database_url
+        from sqlalchemy.engine import URL
+
+        return URL.create(
+            "postgresql+asyncpg",
+            username=self.db_user,
+            password=self.db_password or None,
+            host=self.db_host,
+            port=self.db_port,
+            database=self.db_name or default_db,
+        ).render_as_string(hide_password=False)

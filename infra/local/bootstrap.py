@@ -1,0 +1,114 @@
+"""Create the AWS resources of `common/resources.json` on a local emulator (moto or LocalStack).
+
+Idempotent: run it against a fresh or an already bootstrapped endpoint.
+`python -m infra.local.bootstrap --endpoint-url http://127.0.0.1:5055`
+"""
+
+import argparse
+import json
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from common.resources import Resources, TableSpec, load_resources
+
+LOCAL_MERCADOPAGO_SECRET = {
+    "access_token": "TEST-local-simulator-token",
+    "webhook_secret": "local-webhook-secret",
+}
+
+
+def _client(service: str, endpoint_url: str, region: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def create_queues(sqs: Any, resources: Resources, prefix: str = "") -> dict[str, str]:
+    urls = {}
+    for base_name in resources.queues.values():
+        queue_name = prefix + base_name
+        dlq_url = sqs.create_queue(QueueName=resources.dlq_name(queue_name),
+                                   Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": resources.max_receive_count}
+        urls[queue_name] = sqs.create_queue(
+            QueueName=queue_name,
+            Attributes={
+                "VisibilityTimeout": str(resources.visibility_timeout_seconds),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )["QueueUrl"]
+    return urls
+
+
+def create_table(dynamodb: Any, table: TableSpec, prefix: str = "") -> None:
+    attributes = {table.hash_key, *table.indexes.values()}
+    request: dict[str, Any] = {
+        "TableName": prefix + table.name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": table.hash_key, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+    }
+    if table.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {"IndexName": name, "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "ALL"}}
+            for name, key in table.indexes.items()
+        ]
+    try:
+        dynamodb.create_table(**request)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=prefix + table.name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+
+
+def _put_secret_if_absent(secrets: Any, name: str, value: str) -> None:
+    try:
+        secrets.create_secret(Name=name, SecretString=value)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceExistsException":
+            raise
+
+
+def local_signing_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def bootstrap(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
+    resources = load_resources()
+    urls = create_queues(_client("sqs", endpoint_url, region), resources)
+    dynamodb = _client("dynamodb", endpoint_url, region)
+    for table in resources.tables:
+        create_table(dynamodb, table)
+    secrets = _client("secretsmanager", endpoint_url, region)
+    _put_secret_if_absent(secrets, resources.secrets["mercadopago"],
+                          json.dumps(LOCAL_MERCADOPAGO_SECRET))
+    _put_secret_if_absent(secrets, resources.secrets["auth_signing_key"],
+                          json.dumps({"kid": "local-1", "private_key_pem": local_signing_key_pem()}))
+    _put_secret_if_absent(secrets, resources.secrets["project"],
+                          json.dumps({"environment": "local", "queues": urls}))
+    return urls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--endpoint-url", required=True)
+    parser.add_argument("--region", default="us-east-1")
+    args = parser.parse_args()
+    for name, url in bootstrap(args.endpoint_url, args.region).items():
+        print(f"{name}: {url}")
+
+
+if __name__ == "__main__":
+    main()

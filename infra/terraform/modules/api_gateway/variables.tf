@@ -1,0 +1,54 @@
+variable "name" {
+  type = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the VPC link ENIs."
+  type        = list(string)
+}
+
+variable "vpc_link_security_group_id" {
+  type = string
+}
+
+variable "alb_listener_arn" {
+  description = "Internal ALB listener every route is proxied to."
+  type        = string
+}
+
+variable "jwt_audience" {
+  description = "Audience the JWT authorizer requires (the aud claim auth puts in its tokens)."
+  type        = string
+}
+
+variable "jwt_issuer_path" {
+  description = "Path of the auth service under the API; the issuer is <api endpoint><path>."
+  type        = string
+  default     = "/auth"
+}
+
+variable "public_routes" {
+  description = "Route keys served without the JWT authorizer (login, discovery, catalog reads, webhook, health)."
+  type        = list(string)
+}
+
+variable "cors_allow_origins" {
+  type = list(string)
+}
+
+variable "throttling_burst_limit" {
+  type = number
+}
+
+variable "throttling_rate_limit" {
+  type = number
+}
+
+variable "log_retention_days" {
+  type = number
+}
+
+variable "kms_key_arn" {
+  description = "Encrypts the access log group."
+  type        = string
+}

@@ -1,0 +1,15 @@
+output "mercadopago_secret_arn" {
+  value = aws_secretsmanager_secret.mercadopago.arn
+}
+
+output "mercadopago_secret_name" {
+  value = aws_secretsmanager_secret.mercadopago.name
+}
+
+output "project_secret_arn" {
+  value = aws_secretsmanager_secret.project.arn
+}
+
+output "project_secret_name" {
+  value = aws_secretsmanager_secret.project.name
+}

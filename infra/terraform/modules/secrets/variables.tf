@@ -1,0 +1,24 @@
+variable "mercadopago_secret_name" {
+  description = "Name of the secret holding {\"access_token\", \"webhook_secret\"} for Mercado Pago."
+  type        = string
+}
+
+variable "project_secret_name" {
+  description = "Name of the secret describing the deployment (ids of the VPC, API, ALB, cluster, database, JWT key)."
+  type        = string
+}
+
+variable "project_values" {
+  description = "Content of the project secret; stored as JSON."
+  type        = any
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key that encrypts the secrets."
+  type        = string
+}
+
+variable "recovery_window_in_days" {
+  description = "Days a deleted secret can be restored (0 deletes at once, so the name is free again)."
+  type        = number
+}
