@@ -16,6 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from common.events import DESTINATIONS, Envelope
 from common.logging import get_logger
 from common.messaging import OutgoingMessage, SqsPublisher
+from common.worker import idle
 
 log = get_logger(__name__)
 
@@ -48,11 +49,13 @@ def inbox_put(table: str, envelope: Envelope[Any]) -> dict[str, Any]:
     return {
         "Put": {
             "TableName": table,
-            "Item": to_item({
-                "event_id": str(envelope.meta.event_id),
-                "event_name": envelope.meta.event_name,
-                "expires_at": int(time.time()) + INBOX_RETENTION_SECONDS,
-            }),
+            "Item": to_item(
+                {
+                    "event_id": str(envelope.meta.event_id),
+                    "event_name": envelope.meta.event_name,
+                    "expires_at": int(time.time()) + INBOX_RETENTION_SECONDS,
+                }
+            ),
             "ConditionExpression": "attribute_not_exists(event_id)",
         }
     }
@@ -64,14 +67,16 @@ def outbox_puts(table: str, envelope: Envelope[Any]) -> list[dict[str, Any]]:
         {
             "Put": {
                 "TableName": table,
-                "Item": to_item({
-                    "event_id": f"{envelope.meta.event_id}:{destination}",
-                    "destination": destination,
-                    "event_name": envelope.meta.event_name,
-                    "correlation_id": str(envelope.meta.correlation_id),
-                    "body": body,
-                    "created_at": int(time.time() * 1000),
-                }),
+                "Item": to_item(
+                    {
+                        "event_id": f"{envelope.meta.event_id}:{destination}",
+                        "destination": destination,
+                        "event_name": envelope.meta.event_name,
+                        "correlation_id": str(envelope.meta.correlation_id),
+                        "body": body,
+                        "created_at": int(time.time() * 1000),
+                    }
+                ),
             }
         }
         for destination in DESTINATIONS[envelope.meta.event_name]
@@ -116,21 +121,21 @@ class DynamoOutboxRelay:
         while not stop.is_set():
             try:
                 published = await self.publish_outbox_batch()
-                idle = self._idle_seconds
+                pause = self._idle_seconds
             except Exception as exc:
                 log.warning("outbox relay pass failed, will retry: %s", exc)
-                published, idle = 0, self._retry_seconds
+                published, pause = 0, self._retry_seconds
             if published == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
-                except TimeoutError:
-                    pass
+                await idle(stop, pause)
         log.info("dynamodb outbox relay stopped")
 
     async def publish_outbox_batch(self, limit: int = 100) -> int:
-        response = await self._dynamodb.scan(TableName=self._table, Limit=limit, ConsistentRead=True)
-        items = sorted((from_item(i) for i in response.get("Items", [])),
-                       key=lambda i: int(i["created_at"]))
+        response = await self._dynamodb.scan(
+            TableName=self._table, Limit=limit, ConsistentRead=True
+        )
+        items = sorted(
+            (from_item(i) for i in response.get("Items", [])), key=lambda i: int(i["created_at"])
+        )
         if not items:
             return 0
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -139,16 +144,24 @@ class DynamoOutboxRelay:
         sent = 0
         for destination, group in groups.items():
             messages = [
-                OutgoingMessage(id=str(i), body=item["body"], event_name=item["event_name"],
-                                correlation_id=item.get("correlation_id"))
+                OutgoingMessage(
+                    id=str(i),
+                    body=item["body"],
+                    event_name=item["event_name"],
+                    correlation_id=item.get("correlation_id"),
+                )
                 for i, item in enumerate(group)
             ]
             accepted = await self._publisher.publish_batch(self._queue_names[destination], messages)
             done = [group[int(i)] for i in accepted]
             for start in range(0, len(done), 25):
-                await self._dynamodb.batch_write_item(RequestItems={self._table: [
-                    {"DeleteRequest": {"Key": to_item({"event_id": item["event_id"]})}}
-                    for item in done[start : start + 25]
-                ]})
+                await self._dynamodb.batch_write_item(
+                    RequestItems={
+                        self._table: [
+                            {"DeleteRequest": {"Key": to_item({"event_id": item["event_id"]})}}
+                            for item in done[start : start + 25]
+                        ]
+                    }
+                )
             sent += len(done)
         return sent

@@ -1,4 +1,4 @@
-"""One error hierarchy and one error body for every service: {"error", "detail", "correlation_id"}."""
+"""One error hierarchy, one error body for every service: {error, detail, correlation_id}."""
 
 from typing import Any
 
@@ -43,6 +43,10 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status_code, error = 409, "conflict"
+
+
+class Unprocessable(AppError):
+    status_code, error = 422, "unprocessable"
 
 
 class PayloadTooLarge(AppError):

@@ -16,7 +16,10 @@ _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=N
 _MASKS = (
     (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"), "<jwt>"),
     (re.compile(r"(?i)(bearer\s+)\S+"), r"\1<token>"),
-    (re.compile(r"(?i)(access_token|password|secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1\2<redacted>"),
+    (
+        re.compile(r"(?i)(access_token|password|secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+        r"\1\2<redacted>",
+    ),
     (re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"), "<cpf>"),
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from common.events import Envelope, Event, PoisonMessage, parse_message
 from common.logging import get_logger, set_correlation_id
+from common.worker import idle
 
 log = get_logger(__name__)
 
@@ -66,9 +67,7 @@ class SqsPublisher:
         self._sqs = sqs
         self._urls = urls or QueueUrls(sqs)
 
-    async def publish_batch(
-        self, queue_name: str, messages: Sequence[OutgoingMessage]
-    ) -> set[str]:
+    async def publish_batch(self, queue_name: str, messages: Sequence[OutgoingMessage]) -> set[str]:
         """Send up to any number of messages; returns the ids SQS accepted."""
         url = await self._urls.url(queue_name)
         accepted: set[str] = set()
@@ -83,8 +82,14 @@ class SqsPublisher:
             )
             accepted.update(entry["Id"] for entry in response.get("Successful", []))
             for failure in response.get("Failed", []):
-                log.warning("sqs rejected a message", extra={"message_id": failure.get("Id"),
-                            "code": failure.get("Code"), "queue": queue_name})
+                log.warning(
+                    "sqs rejected a message",
+                    extra={
+                        "message_id": failure.get("Id"),
+                        "code": failure.get("Code"),
+                        "queue": queue_name,
+                    },
+                )
         return accepted
 
     async def publish(self, queue_name: str, envelope: Envelope[Any]) -> None:
@@ -117,7 +122,8 @@ class Consumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set; a batch already received is always finished."""
-        url = await self._urls.url(self._queue_name)
+        url = await self._resolve_url(stop)
+        failures = 0
         log.info("consumer started", extra={"queue": self._queue_name})
         stop_waiter = asyncio.ensure_future(stop.wait())
         try:
@@ -129,13 +135,39 @@ class Consumer:
                     # after its visibility timeout, so cancelling loses nothing.
                     receive.cancel()
                     break
-                await self.handle_batch(url, receive.result())
+                if receive.exception() is not None:
+                    failures += 1
+                    log.warning(
+                        "receive failed (%s), retrying",
+                        receive.exception(),
+                        extra={"queue": self._queue_name, "failures": failures},
+                    )
+                    await idle(stop, min(30.0, 0.5 * 2**failures))
+                    continue
+                failures = 0
+                try:
+                    await self.handle_batch(url, receive.result())
+                except Exception as exc:  # e.g. the delete call failed: SQS redelivers,
+                    log.warning("batch bookkeeping failed: %s", exc)  # the inbox dedups
         except Exception:
             log.exception("consumer loop failed", extra={"queue": self._queue_name})
             raise
         finally:
             stop_waiter.cancel()
             log.info("consumer stopped", extra={"queue": self._queue_name})
+
+    async def _resolve_url(self, stop: asyncio.Event) -> str:
+        """The queue URL, waiting out an SQS endpoint that is not reachable yet."""
+        attempt = 0
+        while True:
+            try:
+                return await self._urls.url(self._queue_name)
+            except Exception as exc:
+                if stop.is_set():
+                    raise
+                attempt += 1
+                log.warning("cannot resolve queue %s (%s), retrying", self._queue_name, exc)
+                await idle(stop, min(30.0, 0.5 * 2**attempt))
 
     async def _receive(self, url: str) -> list[dict[str, Any]]:
         response = await self._sqs.receive_message(
@@ -155,7 +187,9 @@ class Consumer:
         if done:
             await self._sqs.delete_message_batch(
                 QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
             )
         for message, ok in zip(messages, outcomes, strict=True):
             if not ok:
@@ -163,14 +197,19 @@ class Consumer:
 
     async def _handle(self, message: dict[str, Any]) -> bool:
         receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-        context = {"queue": self._queue_name, "sqs_message_id": message.get("MessageId"),
-                   "receive_count": receive_count}
+        context = {
+            "queue": self._queue_name,
+            "sqs_message_id": message.get("MessageId"),
+            "receive_count": receive_count,
+        }
         set_correlation_id(None)
         try:
             envelope = parse_message(message.get("Body", ""))
             set_correlation_id(str(envelope.meta.correlation_id))
-            context |= {"event_name": envelope.meta.event_name,
-                        "event_id": str(envelope.meta.event_id)}
+            context |= {
+                "event_name": envelope.meta.event_name,
+                "event_id": str(envelope.meta.event_id),
+            }
             handler = self._handlers.get(envelope.meta.event_name)
             if handler is None:
                 raise PoisonMessage(f"no handler for {envelope.meta.event_name!r} on this queue")

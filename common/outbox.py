@@ -12,7 +12,6 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-
 from sqlalchemy import (
     Column,
     DateTime,
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.events import DESTINATIONS, Envelope
 from common.logging import get_logger
 from common.messaging import OutgoingMessage, SqsPublisher, backoff_seconds
+from common.worker import idle
 
 log = get_logger(__name__)
 
@@ -50,7 +50,9 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("body", Text, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("attempts", Integer, nullable=False, server_default=text("0")),
-        Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column(
+            "next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+        ),
         Column("sent_at", DateTime(timezone=True)),
         Column("last_error", Text),
         Index("ix_outbox_pending", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),
@@ -126,10 +128,7 @@ class OutboxRelay:
                 log.exception("outbox relay pass failed")
                 published = 0
             if published == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self._idle_seconds)
-                except TimeoutError:
-                    pass
+                await idle(stop, self._idle_seconds)
         log.info("outbox relay stopped")
 
     async def publish_outbox_batch(self) -> int:
@@ -138,8 +137,14 @@ class OutboxRelay:
         async with self._sessions() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(o.c.id, o.c.destination, o.c.event_name, o.c.correlation_id,
-                           o.c.body, o.c.attempts)
+                    select(
+                        o.c.id,
+                        o.c.destination,
+                        o.c.event_name,
+                        o.c.correlation_id,
+                        o.c.body,
+                        o.c.attempts,
+                    )
                     .where(o.c.sent_at.is_(None), o.c.next_attempt_at <= func.now())
                     .order_by(o.c.id)
                     .limit(self._batch_size)
@@ -155,8 +160,12 @@ class OutboxRelay:
             failed: dict[int, str] = {}
             for destination, group in by_destination.items():
                 messages = [
-                    OutgoingMessage(id=str(r.id), body=r.body, event_name=r.event_name,
-                                    correlation_id=r.correlation_id)
+                    OutgoingMessage(
+                        id=str(r.id),
+                        body=r.body,
+                        event_name=r.event_name,
+                        correlation_id=r.correlation_id,
+                    )
                     for r in group
                 ]
                 try:
@@ -164,8 +173,11 @@ class OutboxRelay:
                         self._queue_names[destination], messages
                     )
                 except Exception as exc:
-                    log.warning("outbox publish failed, will retry: %s", exc,
-                                extra={"destination": destination})
+                    log.warning(
+                        "outbox publish failed, will retry: %s",
+                        exc,
+                        extra={"destination": destination},
+                    )
                     accepted, error = set(), f"{type(exc).__name__}: {exc}"[:500]
                 else:
                     error = "rejected by SQS"
@@ -175,9 +187,7 @@ class OutboxRelay:
                     else:
                         failed[r.id] = error
             if sent:
-                await session.execute(
-                    update(o).where(o.c.id.in_(sent)).values(sent_at=func.now())
-                )
+                await session.execute(update(o).where(o.c.id.in_(sent)).values(sent_at=func.now()))
             attempts = {r.id: r.attempts for r in rows}
             for row_id, error in failed.items():
                 delay = backoff_seconds(attempts[row_id] + 1, self._retry_base, cap=60)
@@ -203,5 +213,3 @@ async def outbox_backlog(session: AsyncSession, outbox: Table) -> tuple[int, flo
     oldest: datetime | None = row[1]
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest else None
     return int(row[0]), age
-
-

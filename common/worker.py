@@ -5,6 +5,7 @@ exits well within the queue's visibility timeout (ECS sends SIGTERM, then SIGKIL
 """
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -15,8 +16,9 @@ log = get_logger(__name__)
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
-async def run_until_stopped(loops: Sequence[Loop], stop: asyncio.Event | None = None,
-                            grace_seconds: float = 25.0) -> None:
+async def run_until_stopped(
+    loops: Sequence[Loop], stop: asyncio.Event | None = None, grace_seconds: float = 25.0
+) -> None:
     stop = stop or asyncio.Event()
     event_loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -34,3 +36,9 @@ async def run_until_stopped(loops: Sequence[Loop], stop: asyncio.Event | None = 
     if failed:
         raise RuntimeError("a worker loop crashed") from failed[0].exception()
     log.info("worker stopped")
+
+
+async def idle(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep up to `seconds`, waking at once when the worker is asked to stop."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

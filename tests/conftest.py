@@ -19,11 +19,11 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("ENVIRONMENT", "test")
 
-from common.resources import load_resources  # noqa: E402
-from infra.local.bootstrap import create_queues, create_table  # noqa: E402
-from infra.local.moto import MotoServer  # noqa: E402
-from infra.local.postgres import LocalPostgres  # noqa: E402
-from infra.local.processes import free_port  # noqa: E402
+from common.resources import load_resources
+from infra.local.bootstrap import create_queues, create_table
+from infra.local.moto import MotoServer
+from infra.local.postgres import LocalPostgres
+from infra.local.processes import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 

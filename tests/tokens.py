@@ -22,14 +22,26 @@ class TestIssuer:
         self.kid = kid
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.private_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()).decode()
-        public_pem = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-        self.public_jwk = {**jwk.construct(public_pem, "RS256").to_dict(), "kid": kid,
-                           "use": "sig", "alg": "RS256"}
-        self.public_jwk = {k: (v.decode() if isinstance(v, bytes) else v)
-                           for k, v in self.public_jwk.items()}
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        public_pem = (
+            key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        self.public_jwk = {
+            **jwk.construct(public_pem, "RS256").to_dict(),
+            "kid": kid,
+            "use": "sig",
+            "alg": "RS256",
+        }
+        self.public_jwk = {
+            k: (v.decode() if isinstance(v, bytes) else v) for k, v in self.public_jwk.items()
+        }
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.public_jwk]}
@@ -39,11 +51,22 @@ class TestIssuer:
 
     def token(self, role: str = "customer", sub: str | None = None, **claims: Any) -> str:
         now = int(time.time())
-        payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub or str(uuid.uuid4()), "role": role,
-                   "iat": now, "nbf": now, "exp": now + 600, "jti": str(uuid.uuid4()), **claims}
+        payload = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": sub or str(uuid.uuid4()),
+            "role": role,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "jti": str(uuid.uuid4()),
+            **claims,
+        }
         return jwt.encode(payload, self.private_pem, algorithm="RS256", headers={"kid": self.kid})
 
-    def headers(self, role: str = "customer", sub: str | None = None, **claims: Any) -> dict[str, str]:
+    def headers(
+        self, role: str = "customer", sub: str | None = None, **claims: Any
+    ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, sub, **claims)}"}
 
 

@@ -22,18 +22,26 @@ LOCAL_MERCADOPAGO_SECRET = {
 
 
 def _client(service: str, endpoint_url: str, region: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint_url, region_name=region,
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - emulator only
+    )
 
 
 def create_queues(sqs: Any, resources: Resources, prefix: str = "") -> dict[str, str]:
     urls = {}
     for base_name in resources.queues.values():
         queue_name = prefix + base_name
-        dlq_url = sqs.create_queue(QueueName=resources.dlq_name(queue_name),
-                                   Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_url = sqs.create_queue(
+            QueueName=resources.dlq_name(queue_name),
+            Attributes={"MessageRetentionPeriod": "1209600"},
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+            "Attributes"
+        ]["QueueArn"]
         redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": resources.max_receive_count}
         urls[queue_name] = sqs.create_queue(
             QueueName=queue_name,
@@ -51,12 +59,17 @@ def create_table(dynamodb: Any, table: TableSpec, prefix: str = "") -> None:
         "TableName": prefix + table.name,
         "BillingMode": "PAY_PER_REQUEST",
         "KeySchema": [{"AttributeName": table.hash_key, "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        "AttributeDefinitions": [
+            {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
+        ],
     }
     if table.indexes:
         request["GlobalSecondaryIndexes"] = [
-            {"IndexName": name, "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
-             "Projection": {"ProjectionType": "ALL"}}
+            {
+                "IndexName": name,
+                "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
             for name, key in table.indexes.items()
         ]
     try:
@@ -81,8 +94,9 @@ def _put_secret_if_absent(secrets: Any, name: str, value: str) -> None:
 
 def local_signing_key_pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def bootstrap(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
@@ -92,12 +106,17 @@ def bootstrap(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
     for table in resources.tables:
         create_table(dynamodb, table)
     secrets = _client("secretsmanager", endpoint_url, region)
-    _put_secret_if_absent(secrets, resources.secrets["mercadopago"],
-                          json.dumps(LOCAL_MERCADOPAGO_SECRET))
-    _put_secret_if_absent(secrets, resources.secrets["auth_signing_key"],
-                          json.dumps({"kid": "local-1", "private_key_pem": local_signing_key_pem()}))
-    _put_secret_if_absent(secrets, resources.secrets["project"],
-                          json.dumps({"environment": "local", "queues": urls}))
+    _put_secret_if_absent(
+        secrets, resources.secrets["mercadopago"], json.dumps(LOCAL_MERCADOPAGO_SECRET)
+    )
+    _put_secret_if_absent(
+        secrets,
+        resources.secrets["auth_signing_key"],
+        json.dumps({"kid": "local-1", "private_key_pem": local_signing_key_pem()}),
+    )
+    _put_secret_if_absent(
+        secrets, resources.secrets["project"], json.dumps({"environment": "local", "queues": urls})
+    )
     return urls
 
 

@@ -11,8 +11,12 @@ from pathlib import Path
 
 import asyncpg
 
-PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin",
-                     "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/14/bin")
+PG_BIN_CANDIDATES = (
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/17/bin",
+    "/usr/lib/postgresql/14/bin",
+)
 
 
 def pg_bin() -> Path:
@@ -48,13 +52,35 @@ class LocalPostgres:
             shutil.chown(self.data_dir, "postgres", "postgres")
             os.chmod(self.data_dir, 0o700)
         if not (self.data_dir / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.data_dir), "-U", self.user, "--auth=trust",
-                      "-E", "UTF8", "--no-sync")
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} "
-                   f"-c unix_socket_directories={self.data_dir} -c fsync=off "
-                   "-c max_connections=300 -c synchronous_commit=off")
-        self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "60", "-l",
-                  str(self.data_dir / "server.log"), "-o", options, "start")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                self.user,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} "
+            f"-c unix_socket_directories={self.data_dir} -c fsync=off "
+            "-c max_connections=300 -c synchronous_commit=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-o",
+            options,
+            "start",
+        )
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
@@ -64,8 +90,9 @@ class LocalPostgres:
         return f"{driver}://{self.user}@127.0.0.1:{self.port}/{database}"
 
     async def create_database(self, name: str) -> None:
-        conn = await asyncpg.connect(host="127.0.0.1", port=self.port, user=self.user,
-                                     database="postgres")
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user=self.user, database="postgres"
+        )
         try:
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
             if not exists:

@@ -5,8 +5,8 @@ from uuid import uuid4
 import pytest
 
 from common.events import (
-    EVENT_TYPES,
     DESTINATIONS,
+    EVENT_TYPES,
     OrderPaymentRequested,
     PaymentApproved,
     PoisonMessage,
@@ -17,8 +17,9 @@ from common.schema_export import SCHEMA_DIR, render, schema_filename
 
 
 def approved(amount: str = "25.90") -> PaymentApproved:
-    return PaymentApproved(order_id=uuid4(), payment_id="123", amount=amount,
-                           approved_at="2026-11-23T12:00:00Z")
+    return PaymentApproved(
+        order_id=uuid4(), payment_id="123", amount=amount, approved_at="2026-11-23T12:00:00Z"
+    )
 
 
 def test_committed_json_schemas_match_the_models() -> None:

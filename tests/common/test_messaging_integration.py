@@ -15,8 +15,9 @@ pytestmark = pytest.mark.integration
 
 
 def approved() -> Envelope[PaymentApproved]:
-    event = PaymentApproved(order_id=uuid4(), payment_id="1", amount="10.00",
-                            approved_at="2026-11-23T12:00:00Z")
+    event = PaymentApproved(
+        order_id=uuid4(), payment_id="1", amount="10.00", approved_at="2026-11-23T12:00:00Z"
+    )
     return new_envelope(event, source="payment-service")
 
 
@@ -33,11 +34,13 @@ def queue_depth(aws: AwsResources, queue: str) -> int:
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]) + int(
-        attrs["ApproximateNumberOfMessagesNotVisible"])
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
 
 
-async def test_published_events_are_handled_and_deleted(aws: AwsResources,
-                                                         aio_clients: dict[str, Any]) -> None:
+async def test_published_events_are_handled_and_deleted(
+    aws: AwsResources, aio_clients: dict[str, Any]
+) -> None:
     sqs = aio_clients["sqs"]
     queue = aws.queues["order"]
     sent = [approved() for _ in range(12)]
@@ -55,7 +58,8 @@ async def test_published_events_are_handled_and_deleted(aws: AwsResources,
 
 
 async def test_failing_handler_leaves_the_message_for_redelivery(
-        aws: AwsResources, aio_clients: dict[str, Any]) -> None:
+    aws: AwsResources, aio_clients: dict[str, Any]
+) -> None:
     sqs = aio_clients["sqs"]
     queue = aws.queues["order"]
     await SqsPublisher(sqs).publish(queue, approved())
@@ -67,24 +71,35 @@ async def test_failing_handler_leaves_the_message_for_redelivery(
         if attempts == 1:
             raise RuntimeError("database down")
 
-    consumer = Consumer(sqs, queue, {"payment-approved": flaky}, wait_seconds=1,
-                        retry_base_seconds=1)
+    consumer = Consumer(
+        sqs, queue, {"payment-approved": flaky}, wait_seconds=1, retry_base_seconds=1
+    )
     await drain(consumer, 4)
     assert attempts == 2
     assert queue_depth(aws, queue) == 0
 
 
-async def test_poison_message_ends_in_the_dlq(aws: AwsResources,
-                                              aio_clients: dict[str, Any]) -> None:
+async def test_poison_message_ends_in_the_dlq(
+    aws: AwsResources, aio_clients: dict[str, Any]
+) -> None:
     sqs = aio_clients["sqs"]
     sync_sqs = aws.client("sqs")
     queue = aws.queues["order"]
     url = sync_sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    sync_sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": json.dumps({
-        "deadLetterTargetArn": sync_sqs.get_queue_attributes(
-            QueueUrl=sync_sqs.get_queue_url(QueueName=queue + "-dlq")["QueueUrl"],
-            AttributeNames=["QueueArn"])["Attributes"]["QueueArn"],
-        "maxReceiveCount": 2})})
+    sync_sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "RedrivePolicy": json.dumps(
+                {
+                    "deadLetterTargetArn": sync_sqs.get_queue_attributes(
+                        QueueUrl=sync_sqs.get_queue_url(QueueName=queue + "-dlq")["QueueUrl"],
+                        AttributeNames=["QueueArn"],
+                    )["Attributes"]["QueueArn"],
+                    "maxReceiveCount": 2,
+                }
+            )
+        },
+    )
     sync_sqs.send_message(QueueUrl=url, MessageBody="{not json")
     handled = 0
 
@@ -92,8 +107,9 @@ async def test_poison_message_ends_in_the_dlq(aws: AwsResources,
         nonlocal handled
         handled += 1
 
-    consumer = Consumer(sqs, queue, {"payment-approved": handle}, wait_seconds=1,
-                        retry_base_seconds=1)
+    consumer = Consumer(
+        sqs, queue, {"payment-approved": handle}, wait_seconds=1, retry_base_seconds=1
+    )
     await drain(consumer, 5)
     assert handled == 0
     assert queue_depth(aws, queue) == 0

@@ -1,0 +1,52 @@
+# The two commands: `make run` (whole system, no Docker) and `make test` (whole suite).
+PY := .venv/bin/python
+.DEFAULT_GOAL := help
+.PHONY: help setup run demo test test-fast lint format schemas
+
+help:
+	@echo "make run     start Postgres, moto, the Mercado Pago simulator, 5 services and the gateway"
+	@echo "make demo    walk one order from the totem to DELIVERED against the running stack"
+	@echo "make test    the whole test suite (starts and stops what it needs)"
+	@echo "make lint    ruff + mypy"
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	$(PY) -m infra.local.stack
+
+demo: setup
+	$(PY) -m infra.local.demo
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not e2e and not infra and not reliability"
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy common auth catalog order payment production infra/local
+
+format: setup
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+schemas: setup
+	$(PY) -m common.schema_export
+
+.PHONY: compose-up compose-down
+compose-up:
+	docker compose up --build -d
+	@echo "gateway on http://localhost:8080 (docker compose ps for health)"
+
+compose-down:
+	docker compose down -v
+
+.PHONY: dlq
+# make dlq                       list every DLQ's depth
+# make dlq ARGS="show order-service-queue"   /  ARGS="redrive order-service-queue"
+dlq: setup
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5055} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-test} \
+	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY-test} $(PY) -m infra.ops.dlq $(or $(ARGS),list)

@@ -1,0 +1,1 @@
+"""Auth service: customer and staff identities, RS256 access tokens, JWKS."""

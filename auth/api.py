@@ -1,0 +1,112 @@
+"""Auth HTTP API: tokens for customers (CPF or anonymous) and staff, JWKS and discovery."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from auth import service
+from auth.repository import AuthRepository
+from auth.schemas import (
+    CpfIn,
+    CustomerTokenOut,
+    JwksOut,
+    MeOut,
+    RegisterIn,
+    StaffLoginIn,
+    TokenOut,
+)
+from auth.signing import KeyRing
+from auth.tokens import TokenMinter
+from common.security import CurrentUser
+
+router = APIRouter(tags=["auth"])
+JWKS_MAX_AGE_SECONDS = 300  # verifiers may cache; rotation keeps old keys far longer
+
+
+def _state(name: str) -> Any:
+    def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return Depends(dependency)
+
+
+Repository = Annotated[AuthRepository, _state("repository")]
+Tokens = Annotated[TokenMinter, _state("tokens")]
+Hasher = Annotated[service.PasswordHasher, _state("hasher")]
+Keys = Annotated[KeyRing, _state("key_ring")]
+Issuer = Annotated[str, _state("issuer")]
+
+
+@router.post("/token/anonymous", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
+async def anonymous_token(tokens: Tokens) -> TokenOut:
+    return TokenOut.of(await service.issue_anonymous_token(tokens))
+
+
+@router.post("/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerTokenOut)
+async def register_customer(body: RegisterIn, repo: Repository, tokens: Tokens) -> CustomerTokenOut:
+    customer, token = await service.register_customer(
+        repo, tokens, name=body.name, email=body.email, cpf=body.cpf
+    )
+    return CustomerTokenOut.of_customer(customer, token)
+
+
+@router.post("/customers/identify", response_model=CustomerTokenOut)
+async def identify_customer(body: CpfIn, repo: Repository, tokens: Tokens) -> CustomerTokenOut:
+    customer, token = await service.identify_customer(repo, tokens, cpf=body.cpf)
+    return CustomerTokenOut.of_customer(customer, token)
+
+
+@router.post("/staff/login", response_model=TokenOut)
+async def staff_login(
+    body: StaffLoginIn, repo: Repository, hasher: Hasher, tokens: Tokens
+) -> TokenOut:
+    token = await service.login_staff(
+        repo, hasher, tokens, username=body.username, password=body.password
+    )
+    return TokenOut.of(token)
+
+
+@router.get("/me", response_model=MeOut)
+async def me(principal: CurrentUser) -> MeOut:
+    return MeOut(
+        subject=principal.subject,
+        role=principal.role,
+        name=principal.name,
+        email=principal.email,
+        anonymous=principal.anonymous,
+    )
+
+
+@router.get("/.well-known/jwks.json", response_model=JwksOut)
+async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+    return keys.jwks()
+
+
+@router.get("/.well-known/openid-configuration")
+async def openid_configuration(issuer: Issuer, response: Response) -> dict[str, Any]:
+    """Discovery for the API Gateway JWT authorizer: it finds jwks_uri from the issuer."""
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+    base = issuer.rstrip("/")
+    return {
+        "issuer": issuer,
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "token_endpoint": f"{base}/staff/login",
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "claims_supported": [
+            "iss",
+            "aud",
+            "sub",
+            "iat",
+            "nbf",
+            "exp",
+            "jti",
+            "role",
+            "name",
+            "email",
+            "anonymous",
+        ],
+    }

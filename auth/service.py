@@ -1,0 +1,114 @@
+"""Auth use cases. Each takes its ports as arguments, so unit tests pass in-memory fakes."""
+
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID, uuid4
+
+from auth.domain import (
+    Customer,
+    Identity,
+    StaffAccount,
+    StaffRole,
+    check_new_password,
+    check_username,
+    normalize_cpf,
+)
+from auth.tokens import IssuedToken
+from common.errors import Conflict, NotFound, Unauthorized
+from common.logging import get_logger
+
+log = get_logger(__name__)
+LOGIN_FAILED = "invalid username or password"  # one message: never reveal which was wrong
+
+
+class CustomerRepository(Protocol):
+    async def add_customer(self, customer: Customer) -> bool: ...
+    async def customer_by_cpf(self, cpf: str) -> Customer | None: ...
+
+
+class StaffRepository(Protocol):
+    async def staff_by_username(self, username: str) -> StaffAccount | None: ...
+    async def add_staff_if_absent(self, account: StaffAccount) -> bool: ...
+    async def set_password_hash(self, account_id: UUID, password_hash: str) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """None (no such account) must cost as much as a real check, and return False."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class TokenMinter(Protocol):
+    async def mint(self, identity: Identity) -> IssuedToken: ...
+
+
+async def issue_anonymous_token(tokens: TokenMinter) -> IssuedToken:
+    return await tokens.mint(Identity(str(uuid4()), "customer", anonymous=True))
+
+
+async def register_customer(
+    customers: CustomerRepository, tokens: TokenMinter, *, name: str, email: str, cpf: str
+) -> tuple[Customer, IssuedToken]:
+    customer = Customer(
+        id=uuid4(), cpf=normalize_cpf(cpf), name=name, email=email, created_at=datetime.now(UTC)
+    )
+    if not await customers.add_customer(customer):
+        raise Conflict("a customer with this CPF is already registered")
+    log.info("customer registered", extra={"customer_id": str(customer.id)})
+    return customer, await tokens.mint(Identity.of_customer(customer))
+
+
+async def identify_customer(
+    customers: CustomerRepository, tokens: TokenMinter, *, cpf: str
+) -> tuple[Customer, IssuedToken]:
+    customer = await customers.customer_by_cpf(normalize_cpf(cpf))
+    if customer is None:
+        raise NotFound("no customer with this CPF")
+    return customer, await tokens.mint(Identity.of_customer(customer))
+
+
+async def login_staff(
+    staff: StaffRepository,
+    hasher: PasswordHasher,
+    tokens: TokenMinter,
+    *,
+    username: str,
+    password: str,
+) -> IssuedToken:
+    account = await staff.staff_by_username(username)
+    # Unknown users still pay for a hash check: timing must not reveal which usernames exist.
+    valid = await hasher.verify(account.password_hash if account else None, password)
+    if account is None or not valid:
+        log.info("staff login refused")
+        raise Unauthorized(LOGIN_FAILED)
+    if hasher.needs_rehash(account.password_hash):  # KDF parameters were raised since
+        await staff.set_password_hash(account.id, await hasher.hash(password))
+    return await tokens.mint(Identity.of_staff(account))
+
+
+async def create_staff_account(
+    staff: StaffRepository,
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    password: str,
+    role: StaffRole,
+) -> bool:
+    """Create the account unless the username exists; True when it was created."""
+    check_username(username)
+    if await staff.staff_by_username(username) is not None:
+        return False  # skip the costly hash on every start-up once seeded
+    account = StaffAccount(
+        id=uuid4(),
+        username=username,
+        role=role,
+        password_hash=await hasher.hash(check_new_password(password)),
+    )
+    created = await staff.add_staff_if_absent(account)
+    if created:
+        log.info("staff account created", extra={"username": username, "role": role})
+    return created

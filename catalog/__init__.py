@@ -1,0 +1,1 @@
+"""Catalog service: categories and products, public reads and staff writes."""

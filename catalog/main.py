@@ -1,0 +1,63 @@
+"""Catalog composition root: the app, its lifespan, and the CLI (api, migrate)."""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from catalog import api
+from catalog.repository import CatalogRepository
+from catalog.settings import Settings
+from common.cli import run_service_cli
+from common.db import make_engine, upgrade_to_head
+from common.logging import configure_logging
+from common.security import JwtVerifier, KeySource, jwks_from_url
+from common.web import create_service_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None, *, key_source: KeySource | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            engine = make_engine(settings.sqlalchemy_url("catalog"), settings.db_pool_size)
+            stack.push_async_callback(engine.dispose)
+            http = await stack.enter_async_context(httpx.AsyncClient())
+            app.state.repository = CatalogRepository(engine)
+            app.state.verifier = JwtVerifier(
+                key_source or jwks_from_url(settings.jwks_url, http),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+            yield
+
+    async def database(app: FastAPI) -> None:
+        await app.state.repository.ping()
+
+    return create_service_app(
+        name="catalog",
+        prefix="/catalog",
+        routers=[api.router],
+        lifespan=lifespan,
+        ready_checks=[database],
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging("catalog-service", settings.log_level)
+    run_service_cli(
+        "catalog",
+        lambda: create_app(settings),
+        migrate=lambda: upgrade_to_head(MIGRATIONS, settings.sqlalchemy_url("catalog")),
+    )
+
+
+if __name__ == "__main__":
+    main()

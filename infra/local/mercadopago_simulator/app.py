@@ -1,0 +1,195 @@
+"""The Mercado Pago simulator: the subset of the REST API the payment service's SDK calls,
+plus control endpoints that approve / reject / expire a payment and send the signed webhook."""
+
+import asyncio
+import html
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import httpx
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from infra.local.mercadopago_simulator.store import PaymentStore, parse_time
+from infra.local.mercadopago_simulator.webhooks import Background, WebhookSender
+
+Action = Literal["approve", "reject", "expire", "refund"]
+
+
+class MercadoPagoError(Exception):
+    def __init__(
+        self, status: int, message: str, error: str, cause: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.body = {"message": message, "error": error, "status": status, "cause": cause or []}
+        self.status = status
+
+
+def _bad_request(code: int, description: str) -> MercadoPagoError:
+    return MercadoPagoError(
+        400, description, "bad_request", [{"code": code, "description": description}]
+    )
+
+
+def _not_found(payment_id: int) -> MercadoPagoError:
+    return MercadoPagoError(
+        404,
+        "Payment not found",
+        "not_found",
+        [{"code": 2000, "description": f"Payment {payment_id} not found"}],
+    )
+
+
+def create_simulator_app(
+    webhook_secret: str,
+    access_token: str | None = None,
+    *,
+    auto_approve_after: float | None = None,
+    expiry_check_seconds: float = 1.0,
+    webhook_retry_delays: Sequence[float] = (1, 2, 5, 10, 30),
+) -> FastAPI:
+    store = PaymentStore()
+    background = Background()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient() as client:
+            app.state.webhooks = WebhookSender(
+                client, webhook_secret, background, webhook_retry_delays
+            )
+            background.spawn(expire_due_payments(app.state.webhooks))
+            yield
+            await background.close()
+
+    app = FastAPI(title="Mercado Pago simulator", lifespan=lifespan)
+    app.state.store = store
+
+    @app.exception_handler(MercadoPagoError)
+    async def mercadopago_error(_: Request, exc: MercadoPagoError) -> JSONResponse:
+        return JSONResponse(exc.body, status_code=exc.status)
+
+    async def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token or (access_token and token != access_token):
+            raise MercadoPagoError(
+                401,
+                "invalid access token",
+                "unauthorized",
+                [{"code": 2002, "description": "invalid access token"}],
+            )
+
+    def payment_or_404(payment_id: int) -> dict[str, Any]:
+        if payment_id not in store.payments:
+            raise _not_found(payment_id)
+        return store.payments[payment_id]
+
+    async def expire_due_payments(webhooks: WebhookSender) -> None:
+        while True:
+            await asyncio.sleep(expiry_check_seconds)
+            for payment in store.due_for_expiry(datetime.now(UTC)):
+                store.change(payment, "expire")
+                await webhooks.deliver(payment)
+
+    async def approve_later(payment: dict[str, Any], delay: float) -> None:
+        await asyncio.sleep(delay)
+        if payment["status"] == "pending":
+            store.change(payment, "approve")
+            await app.state.webhooks.deliver(payment)
+
+    @app.post("/v1/payments", status_code=201, dependencies=[Depends(authorized)])
+    async def create_payment(
+        request: Request,
+        x_idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        if not x_idempotency_key:
+            raise _bad_request(4292, "Header X-Idempotency-Key can't be null")
+        existing = store.by_key(x_idempotency_key)
+        if existing is not None:  # the same key always answers the same payment
+            return JSONResponse(existing, status_code=201)
+        body = await _json_body(request)
+        amount = body.get("transaction_amount")
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount <= 0:
+            raise _bad_request(4037, "Invalid transaction_amount")
+        if body.get("payment_method_id") != "pix":
+            raise _bad_request(4033, "Invalid payment_method_id: only pix is simulated")
+        payer = body.get("payer")
+        if not isinstance(payer, dict) or "@" not in str(payer.get("email", "")):
+            raise _bad_request(4050, "payer.email must be a valid email")
+        try:
+            expires = body.get("date_of_expiration")
+            expires_at = parse_time(expires) if expires else None
+        except (TypeError, ValueError) as exc:
+            raise _bad_request(4020, "Invalid date_of_expiration") from exc
+        payment = store.create(
+            body, x_idempotency_key, str(request.base_url).rstrip("/"), expires_at
+        )
+        if auto_approve_after is not None:
+            background.spawn(approve_later(payment, auto_approve_after))
+        return JSONResponse(payment, status_code=201)
+
+    @app.get("/v1/payments/search", dependencies=[Depends(authorized)])
+    async def search_payments(external_reference: str | None = None) -> dict[str, Any]:
+        results = store.find(external_reference)
+        return {"results": results, "paging": {"total": len(results), "limit": 30, "offset": 0}}
+
+    @app.get("/v1/payments/{payment_id}", dependencies=[Depends(authorized)])
+    async def get_payment(payment_id: int) -> dict[str, Any]:
+        return payment_or_404(payment_id)
+
+    @app.put("/v1/payments/{payment_id}", dependencies=[Depends(authorized)])
+    async def update_payment(payment_id: int, request: Request) -> dict[str, Any]:
+        payment = payment_or_404(payment_id)
+        body = await _json_body(request)
+        if body.get("status") != "cancelled":
+            raise _bad_request(4033, "the simulator only supports status=cancelled")
+        if payment["status"] == "cancelled":
+            return payment
+        if payment["status"] not in ("pending", "in_process"):
+            raise _bad_request(2063, f"cannot cancel a payment with status {payment['status']}")
+        store.change(payment, "cancel")
+        background.spawn(app.state.webhooks.deliver(payment))
+        return payment
+
+    @app.post("/simulator/payments/{payment_id}/notify")
+    async def resend_webhook(payment_id: int) -> dict[str, Any]:
+        """Deliver the webhook again, as Mercado Pago does when it retries."""
+        payment = payment_or_404(payment_id)
+        return {"payment": payment, "webhook_status": await app.state.webhooks.deliver(payment)}
+
+    @app.post("/simulator/payments/{payment_id}/{action}")
+    async def control(payment_id: int, action: Action) -> dict[str, Any]:
+        payment = store.change(payment_or_404(payment_id), action)
+        return {"payment": payment, "webhook_status": await app.state.webhooks.deliver(payment)}
+
+    @app.get("/simulator/payments")
+    async def find_payments(external_reference: str | None = None) -> dict[str, Any]:
+        return {"results": store.find(external_reference)}
+
+    @app.get("/simulator/payments/{payment_id}/ticket", response_class=HTMLResponse)
+    async def ticket(payment_id: int) -> str:
+        payment = payment_or_404(payment_id)
+        data = payment["point_of_interaction"]["transaction_data"]
+        return (
+            f"<html><body><h1>Pix R$ {payment['transaction_amount']:.2f}</h1>"
+            f"<p>status: {html.escape(payment['status'])}</p>"
+            f"<img width=200 src='data:image/png;base64,{data['qr_code_base64']}'>"
+            f"<pre>{html.escape(data['qr_code'])}</pre></body></html>"
+        )
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": "mercadopago-simulator"}
+
+    return app
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise _bad_request(1, "invalid JSON body") from exc
+    if not isinstance(body, dict):
+        raise _bad_request(1, "the body must be a JSON object")
+    return body

@@ -1,0 +1,109 @@
+"""Signed webhook delivery, as Mercado Pago does it.
+
+`POST {notification_url}?data.id={id}&type=payment` with headers
+`x-signature: ts=<ms>,v1=<hex>` and `x-request-id: <uuid>`, where v1 is
+HMAC-SHA256(secret, "id:{data.id};request-id:{x-request-id};ts:{ts};") and ts is in
+milliseconds since the epoch. A delivery that does not get a 2xx is retried in the background.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+USER_ID = "1234567890"  # the simulated seller account
+
+
+def sign_webhook(secret: str, data_id: str, request_id: str, ts_ms: int) -> str:
+    """The `x-signature` header value for one delivery."""
+    manifest = f"id:{data_id};request-id:{request_id};ts:{ts_ms};"
+    digest = hmac.new(secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()
+    return f"ts={ts_ms},v1={digest}"
+
+
+def notification_body(payment_id: int) -> dict[str, Any]:
+    return {
+        "action": "payment.updated",
+        "api_version": "v1",
+        "data": {"id": str(payment_id)},
+        "date_created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "id": secrets.randbelow(10**11),
+        "live_mode": False,
+        "type": "payment",
+        "user_id": USER_ID,
+    }
+
+
+class Background:
+    """Tasks the simulator runs on its own (retries, auto-approval, expiry), cancelled at exit."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        secret: str,
+        background: Background,
+        retry_delays: Sequence[float],
+    ) -> None:
+        self._client = client
+        self._secret = secret
+        self._background = background
+        self._retry_delays = tuple(retry_delays)
+
+    async def deliver(self, payment: dict[str, Any]) -> int | None:
+        """First attempt now (its HTTP status is returned); retries continue in background."""
+        url = payment.get("notification_url")
+        if not url:
+            return None
+        status = await self._attempt(url, payment["id"])
+        if status is None or not 200 <= status < 300:
+            self._background.spawn(self._retry(url, payment["id"]))
+        return status
+
+    async def _retry(self, url: str, payment_id: int) -> None:
+        for delay in self._retry_delays:
+            await asyncio.sleep(delay)
+            status = await self._attempt(url, payment_id)
+            if status is not None and 200 <= status < 300:
+                return
+        log.warning("webhook for payment %s given up after retries", payment_id)
+
+    async def _attempt(self, url: str, payment_id: int) -> int | None:
+        request_id = str(uuid.uuid4())
+        signature = sign_webhook(self._secret, str(payment_id), request_id, int(time.time() * 1000))
+        try:
+            response = await self._client.post(
+                url,
+                params={"data.id": str(payment_id), "type": "payment"},
+                json=notification_body(payment_id),
+                headers={"x-signature": signature, "x-request-id": request_id},
+                timeout=10.0,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("webhook for payment %s failed: %s", payment_id, exc)
+            return None
+        log.info("webhook for payment %s answered %s", payment_id, response.status_code)
+        return response.status_code

@@ -1,0 +1,217 @@
+"""The embedded stack: everything `make run` starts, with no Docker.
+
+PostgreSQL (system binaries), the moto server (SQS, DynamoDB, Secrets Manager, KMS), the
+Mercado Pago simulator, the five services with their workers, and the gateway on one port.
+`python -m infra.local.stack` runs it until Ctrl-C; tests start it on free ports.
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.local.bootstrap import LOCAL_MERCADOPAGO_SECRET, bootstrap
+from infra.local.moto import MotoServer
+from infra.local.postgres import LocalPostgres
+from infra.local.processes import REPO_ROOT, free_port, start_python, stop_process, wait_for_http
+
+SERVICES = ("auth", "catalog", "order", "payment", "production")
+WORKERS = ("order", "payment", "production")
+DATABASES = ("auth", "catalog", "order")
+
+
+@dataclass
+class StackPorts:
+    gateway: int = 8080
+    moto: int = 5055
+    postgres: int = 5433
+    simulator: int = 8090
+    services: dict[str, int] = field(
+        default_factory=lambda: {name: 8101 + i for i, name in enumerate(SERVICES)}
+    )
+
+    @classmethod
+    def free(cls) -> "StackPorts":
+        return cls(
+            gateway=free_port(),
+            moto=free_port(),
+            postgres=free_port(),
+            simulator=free_port(),
+            services={name: free_port() for name in SERVICES},
+        )
+
+
+class Stack:
+    def __init__(
+        self,
+        ports: StackPorts,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        simulator_args: tuple[str, ...] = (),
+    ) -> None:
+        self.ports = ports
+        self.log_dir = log_dir
+        self.extra_env = extra_env or {}
+        self.simulator_args = simulator_args
+        self._pg_dir = Path(tempfile.mkdtemp(prefix="fastfood-stack-pg-"))
+        self._pg_dir.chmod(0o755)
+        self.postgres = LocalPostgres(self._pg_dir / "data", ports.postgres)
+        self.moto = MotoServer(ports.moto, log_dir / "moto.log")
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    @property
+    def simulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.simulator}"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports.services[name]}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "ENVIRONMENT": "local",
+            "LOG_LEVEL": "INFO",
+            "AWS_ENDPOINT_URL": self.moto.url,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "DB_HOST": "127.0.0.1",
+            "DB_PORT": str(self.ports.postgres),
+            "DB_USER": "app",
+            "JWT_ISSUER": f"http://localhost:{self.ports.gateway}/auth",
+            "JWKS_URL": f"{self.service_url('auth')}/auth/.well-known/jwks.json",
+            "ORDER_CATALOG_URL": f"{self.service_url('catalog')}/catalog",
+            "PAYMENT_MERCADOPAGO_BASE_URL": self.simulator_url,
+            "PAYMENT_NOTIFICATION_URL": f"{self.gateway_url}/payment/webhook",
+            **self.extra_env,
+        }
+
+    def _start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.processes[name] = start_python(
+            args, env={**self.env(), **(env or {})}, log_path=self.log_dir / f"{name}.log"
+        )
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.postgres.start()
+        for database in DATABASES:
+            asyncio.run(self.postgres.create_database(database))
+        self.moto.start()
+        bootstrap(self.moto.url)
+        self._start(
+            "simulator",
+            [
+                "-m",
+                "infra.local.mercadopago_simulator",
+                "--port",
+                str(self.ports.simulator),
+                "--webhook-secret",
+                LOCAL_MERCADOPAGO_SECRET["webhook_secret"],
+                *self.simulator_args,
+            ],
+        )
+        for name in DATABASES:
+            subprocess.run(
+                [sys.executable, "-m", f"{name}.main", "migrate"],
+                cwd=REPO_ROOT,
+                env={**os.environ, **self.env(), "PYTHONPATH": str(REPO_ROOT)},
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        for name in SERVICES:
+            self._start(
+                f"{name}-api",
+                [
+                    "-m",
+                    f"{name}.main",
+                    "api",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.ports.services[name]),
+                ],
+            )
+        for name in WORKERS:
+            self._start(f"{name}-worker", ["-m", f"{name}.main", "worker"])
+        self._start(
+            "gateway",
+            [
+                "-m",
+                "infra.local.gateway",
+                "--port",
+                str(self.ports.gateway),
+                *[f"--route={n}={self.service_url(n)}" for n in SERVICES],
+            ],
+        )
+        wait_for_http(f"{self.simulator_url}/health", process=self.processes["simulator"])
+        for name in SERVICES:
+            wait_for_http(
+                f"{self.service_url(name)}/{name}/health",
+                timeout=60,
+                process=self.processes[f"{name}-api"],
+            )
+        wait_for_http(f"{self.gateway_url}/auth/health", process=self.processes["gateway"])
+        time.sleep(0.5)
+        dead = [name for name, p in self.processes.items() if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"stack processes exited early: {dead}; logs in {self.log_dir}")
+
+    def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            stop_process(process)
+        self.processes.clear()
+        self.moto.stop()
+        self.postgres.stop()
+        shutil.rmtree(self._pg_dir, ignore_errors=True)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--gateway-port", type=int, default=int(os.environ.get("GATEWAY_PORT", 8080))
+    )
+    args = parser.parse_args()
+    ports = StackPorts(gateway=args.gateway_port)
+    stack = Stack(ports, REPO_ROOT / ".local" / "logs")
+    print("starting the stack (Postgres, moto, Mercado Pago simulator, 5 services, gateway)...")
+    try:
+        stack.start()
+        print(
+            f"""
+  gateway            {stack.gateway_url}   (/auth /catalog /order /payment /production)
+  API docs           {stack.gateway_url}/order/docs  (and /auth/docs, /catalog/docs, ...)
+  AWS emulator       {stack.moto.url}  (aws --endpoint-url {stack.moto.url} sqs list-queues)
+  Mercado Pago sim   {stack.simulator_url}
+  Postgres           postgresql://app@127.0.0.1:{ports.postgres}/order
+  logs               {stack.log_dir}
+
+Ready. Try `make demo` in another terminal. Ctrl-C stops everything.""",
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, _interrupt)
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        print("a process exited; stopping the stack", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""HTTP routes of the order service (mounted under /order)."""
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common.errors import Forbidden, NotFound
+from common.money import Money
+from common.security import CurrentUser, CustomerUser, Principal, StaffUser
+from order import repository as repo
+from order import service
+from order.catalog import CatalogClient
+from order.domain import OrderStatus, RequestedItem
+
+router = APIRouter(tags=["order"])
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: UUID
+    quantity: int = Field(ge=1, le=20)
+    notes: str | None = Field(default=None, max_length=200)
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[ItemIn] = Field(min_length=1, max_length=20)
+
+
+class ItemOut(BaseModel):
+    product_id: UUID
+    name: str
+    unit_price: Money
+    quantity: int
+    notes: str | None
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    qr_code: str | None
+    qr_code_base64: str | None
+    expires_at: datetime | None
+
+
+class OrderOut(BaseModel):
+    id: UUID
+    display_number: str
+    status: OrderStatus
+    customer_id: str
+    customer_name: str | None
+    total: Money
+    items: list[ItemOut]
+    payment: PaymentOut | None
+    cancel_reason: str | None
+    needs_refund: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class HistoryOut(BaseModel):
+    status: OrderStatus
+    at: datetime
+    event_id: UUID | None
+    note: str | None
+
+
+def sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    return factory
+
+
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(sessions)]
+
+
+def _view(order: dict[str, Any], items: list[dict[str, Any]]) -> OrderOut:
+    payment = None
+    if order["payment_id"]:
+        payment = PaymentOut(
+            payment_id=order["payment_id"],
+            qr_code=order["qr_code"],
+            qr_code_base64=order["qr_code_base64"],
+            expires_at=order["payment_expires_at"],
+        )
+    return OrderOut(
+        **{
+            k: order[k]
+            for k in (
+                "id",
+                "display_number",
+                "status",
+                "customer_id",
+                "customer_name",
+                "total",
+                "cancel_reason",
+                "needs_refund",
+                "created_at",
+                "updated_at",
+            )
+        },
+        items=[ItemOut(**item) for item in items],
+        payment=payment,
+    )
+
+
+async def _views(session: AsyncSession, orders: list[dict[str, Any]]) -> list[OrderOut]:
+    items = await repo.items_of(session, [o["id"] for o in orders])
+    return [_view(o, items[o["id"]]) for o in orders]
+
+
+async def _readable_order(session: AsyncSession, order_id: UUID, user: Principal) -> dict[str, Any]:
+    order = await repo.get_order(session, order_id)
+    if order is None:
+        raise NotFound("order not found")
+    if not user.is_staff and order["customer_id"] != user.subject:
+        raise Forbidden("this order belongs to another customer")
+    return order
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+async def create_order(
+    body: OrderIn,
+    request: Request,
+    response: Response,
+    db: Sessions,
+    customer: CustomerUser,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> OrderOut:
+    catalog: CatalogClient = request.app.state.catalog
+    items = [RequestedItem(i.product_id, i.quantity, i.notes) for i in body.items]
+    order_id, created = await service.place_order(
+        db, catalog.products, customer, items, idempotency_key
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    async with db() as session:
+        order = await repo.get_order(session, order_id)
+        assert order is not None
+        return (await _views(session, [order]))[0]
+
+
+@router.get("/mine", response_model=list[OrderOut])
+async def my_orders(
+    db: Sessions, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[OrderOut]:
+    async with db() as session:
+        return await _views(session, await repo.orders_of_customer(session, user.subject, limit))
+
+
+@router.get("", response_model=list[OrderOut])
+async def active_orders(
+    db: Sessions, _: StaffUser, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[OrderOut]:
+    async with db() as session:
+        return await _views(session, await repo.active_orders(session, limit))
+
+
+@router.get("/{order_id}", response_model=OrderOut)
+async def get_order(order_id: UUID, db: Sessions, user: CurrentUser) -> OrderOut:
+    async with db() as session:
+        return (await _views(session, [await _readable_order(session, order_id, user)]))[0]
+
+
+@router.get("/{order_id}/history", response_model=list[HistoryOut])
+async def order_history(order_id: UUID, db: Sessions, user: CurrentUser) -> list[HistoryOut]:
+    async with db() as session:
+        await _readable_order(session, order_id, user)
+        return [HistoryOut(**row) for row in await repo.history_of(session, order_id)]

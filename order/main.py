@@ -1,0 +1,101 @@
+"""Composition root of the order service."""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from common.aws import open_client
+from common.cli import run_service_cli
+from common.db import make_engine, make_session_factory, ping, upgrade_to_head
+from common.logging import configure_logging
+from common.messaging import Consumer, SqsPublisher
+from common.outbox import OutboxRelay
+from common.security import JwtVerifier, KeySource, jwks_from_url
+from common.web import create_service_app
+from common.worker import run_until_stopped
+from order import api, consumer, repository
+from order.catalog import CatalogClient
+from order.settings import Settings
+
+SERVICE = "order"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None, *, key_source: KeySource | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.sqlalchemy_url(SERVICE), settings.db_pool_size)
+        async with httpx.AsyncClient() as http:
+            app.state.engine = engine
+            app.state.sessions = make_session_factory(engine)
+            app.state.catalog = CatalogClient(
+                http, settings.catalog_url, settings.catalog_timeout_seconds
+            )
+            app.state.verifier = JwtVerifier(
+                key_source or jwks_from_url(settings.jwks_url, http),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+            yield
+        await engine.dispose()
+
+    async def database(app: FastAPI) -> None:
+        await ping(app.state.engine)
+
+    return create_service_app(
+        name=SERVICE,
+        prefix=f"/{SERVICE}",
+        routers=[api.router],
+        lifespan=lifespan,
+        ready_checks=[database],
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    engine = make_engine(settings.sqlalchemy_url(SERVICE), settings.db_pool_size)
+    sessions = make_session_factory(engine)
+    async with AsyncExitStack() as stack:
+        sqs = await open_client(stack, "sqs", settings)
+        queue_consumer = Consumer(
+            sqs,
+            settings.order_queue_name,
+            consumer.handlers(sessions),
+            wait_seconds=settings.queue_wait_seconds,
+            retry_base_seconds=settings.retry_base_seconds,
+        )
+        relay = OutboxRelay(
+            sessions,
+            repository.outbox,
+            SqsPublisher(sqs),
+            settings.queue_names(),
+            idle_seconds=settings.relay_idle_seconds,
+        )
+        await run_until_stopped([queue_consumer.run, relay.run])
+    await engine.dispose()
+
+
+def migrate(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    upgrade_to_head(MIGRATIONS, settings.sqlalchemy_url(SERVICE))
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(f"{SERVICE}-service", settings.log_level)
+    run_service_cli(
+        SERVICE,
+        lambda: create_app(settings),
+        lambda: run_worker(settings),
+        lambda: migrate(settings),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""All SQL of the order service."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    case,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.outbox import inbox_table, outbox_table
+from order.domain import ACTIVE_STATUSES, OrderLine, OrderStatus
+
+metadata = MetaData()
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("display_number", String(8), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("customer_name", String(120)),
+    Column("customer_email", String(254)),
+    Column("status", String(20), nullable=False),
+    Column("total", Numeric(10, 2), nullable=False),
+    Column("idempotency_key", String(128)),
+    Column("payment_id", String(64)),
+    Column("qr_code", Text),
+    Column("qr_code_base64", Text),
+    Column("payment_expires_at", DateTime(timezone=True)),
+    Column("cancel_reason", Text),
+    Column("needs_refund", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_orders_customer", "customer_id", "created_at"),
+    Index("ix_orders_status", "status", "created_at"),
+    Index(
+        "ux_orders_idempotency",
+        "customer_id",
+        "idempotency_key",
+        unique=True,
+        postgresql_where="idempotency_key IS NOT NULL",
+    ),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", PgUUID(as_uuid=True), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("product_id", PgUUID(as_uuid=True), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("unit_price", Numeric(10, 2), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("notes", String(500)),
+)
+
+status_history = Table(
+    "order_status_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", PgUUID(as_uuid=True), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event_id", PgUUID(as_uuid=True)),
+    Column("note", Text),
+)
+
+daily_counters = Table(
+    "daily_counters",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+
+async def next_display_sequence(session: AsyncSession, day: date) -> int:
+    result = await session.execute(
+        insert(daily_counters)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": daily_counters.c.last + 1})
+        .returning(daily_counters.c.last)
+    )
+    return int(result.scalar_one())
+
+
+async def insert_order(
+    session: AsyncSession, order: dict[str, Any], lines: list[OrderLine]
+) -> None:
+    await session.execute(orders.insert().values(**order))
+    await session.execute(
+        order_items.insert(),
+        [
+            {
+                "order_id": order["id"],
+                "product_id": line.product_id,
+                "name": line.name,
+                "unit_price": line.unit_price,
+                "quantity": line.quantity,
+                "notes": line.notes,
+            }
+            for line in lines
+        ],
+    )
+
+
+async def add_history(
+    session: AsyncSession,
+    order_id: UUID,
+    status: OrderStatus,
+    event_id: UUID | None = None,
+    note: str | None = None,
+) -> None:
+    await session.execute(
+        status_history.insert().values(
+            order_id=order_id,
+            status=status.value,
+            at=datetime.now(UTC),
+            event_id=event_id,
+            note=note,
+        )
+    )
+
+
+async def lock_order(session: AsyncSession, order_id: UUID) -> dict[str, Any] | None:
+    row = (
+        (await session.execute(select(orders).where(orders.c.id == order_id).with_for_update()))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> None:
+    await session.execute(
+        update(orders).where(orders.c.id == order_id).values(**values, updated_at=datetime.now(UTC))
+    )
+
+
+async def get_order(session: AsyncSession, order_id: UUID) -> dict[str, Any] | None:
+    row = (await session.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def find_by_idempotency_key(
+    session: AsyncSession, customer_id: str, key: str
+) -> dict[str, Any] | None:
+    row = (
+        (
+            await session.execute(
+                select(orders).where(
+                    orders.c.customer_id == customer_id, orders.c.idempotency_key == key
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+async def items_of(
+    session: AsyncSession, order_ids: list[UUID]
+) -> dict[UUID, list[dict[str, Any]]]:
+    rows = (
+        (
+            await session.execute(
+                select(order_items)
+                .where(order_items.c.order_id.in_(order_ids))
+                .order_by(order_items.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    grouped: dict[UUID, list[dict[str, Any]]] = {order_id: [] for order_id in order_ids}
+    for row in rows:
+        grouped[row["order_id"]].append(dict(row))
+    return grouped
+
+
+async def history_of(session: AsyncSession, order_id: UUID) -> list[dict[str, Any]]:
+    rows = (
+        (
+            await session.execute(
+                select(status_history)
+                .where(status_history.c.order_id == order_id)
+                .order_by(status_history.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(row) for row in rows]
+
+
+async def orders_of_customer(
+    session: AsyncSession, customer_id: str, limit: int
+) -> list[dict[str, Any]]:
+    rows = (
+        (
+            await session.execute(
+                select(orders)
+                .where(orders.c.customer_id == customer_id)
+                .order_by(orders.c.created_at.desc())
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(row) for row in rows]
+
+
+async def active_orders(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+    """READY first, then IN_PREPARATION, PAID, AWAITING_PAYMENT; oldest first within each."""
+    priority = case(
+        {status.value: rank for rank, status in enumerate(ACTIVE_STATUSES)}, value=orders.c.status
+    )
+    rows = (
+        (
+            await session.execute(
+                select(orders)
+                .where(orders.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+                .order_by(priority, orders.c.created_at)
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,1 @@
+"""Production (kitchen) service: tickets for paid orders, moved along by staff."""

@@ -1,0 +1,102 @@
+"""Composition root of the production service: the API app, the worker, and the CLI.
+
+`python -m production.main api` serves HTTP; `python -m production.main worker` runs the
+order-paid / order-cancelled consumer and the outbox relay until SIGTERM.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from common.aws import open_client
+from common.cli import run_service_cli
+from common.dynamo import DynamoOutboxRelay
+from common.logging import configure_logging
+from common.messaging import Consumer, SqsPublisher
+from common.security import JwtVerifier, KeySource, jwks_from_url
+from common.web import create_service_app
+from common.worker import Loop, run_until_stopped
+from production.api import router
+from production.consumer import handlers
+from production.repository import TicketRepository
+from production.settings import Settings
+
+
+def make_repository(dynamodb: Any, settings: Settings) -> TicketRepository:
+    return TicketRepository(
+        dynamodb,
+        tickets_table=settings.tickets_table,
+        outbox_table=settings.outbox_table,
+        inbox_table=settings.inbox_table,
+    )
+
+
+async def tickets_table(app: FastAPI) -> None:
+    """Ready when the tickets table answers (DescribeTable)."""
+    await app.state.repository.ping()
+
+
+def create_app(settings: Settings | None = None, *, key_source: KeySource | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            dynamodb = await open_client(stack, "dynamodb", settings)
+            http = await stack.enter_async_context(httpx.AsyncClient())
+            app.state.repository = make_repository(dynamodb, settings)
+            app.state.verifier = JwtVerifier(
+                key_source or jwks_from_url(settings.jwks_url, http),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+            yield
+
+    return create_service_app(
+        name="production",
+        prefix="/production",
+        routers=[router],
+        lifespan=lifespan,
+        ready_checks=[tickets_table],
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
+    """The consumer of production-service-queue and the outbox relay, clients opened on `stack`."""
+    sqs = await open_client(stack, "sqs", settings)
+    dynamodb = await open_client(stack, "dynamodb", settings)
+    consumer = Consumer(
+        sqs,
+        settings.production_queue_name,
+        handlers(make_repository(dynamodb, settings)),
+        wait_seconds=settings.queue_wait_seconds,
+        retry_base_seconds=settings.retry_base_seconds,
+    )
+    relay = DynamoOutboxRelay(
+        dynamodb,
+        settings.outbox_table,
+        SqsPublisher(sqs),
+        settings.queue_names(),
+        idle_seconds=settings.relay_idle_seconds,
+    )
+    return [consumer.run, relay.run]
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    async with AsyncExitStack() as stack:
+        await run_until_stopped(await worker_loops(stack, settings))
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging("production-service", settings.log_level)
+    run_service_cli("production", lambda: create_app(settings), lambda: run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

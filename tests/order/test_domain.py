@@ -1,0 +1,87 @@
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from order.domain import (
+    CatalogProduct,
+    OrderStatus,
+    Outcome,
+    RequestedItem,
+    UnknownProducts,
+    display_number,
+    on_kitchen_event,
+    on_payment_approved,
+    on_payment_failed,
+    price_order,
+)
+
+S = OrderStatus
+
+
+def test_order_lines_snapshot_catalog_name_and_price_and_total() -> None:
+    burger, soda = uuid4(), uuid4()
+    products = {
+        burger: CatalogProduct(burger, "X-Burger", Decimal("25.90")),
+        soda: CatalogProduct(soda, "Refrigerante", Decimal("7.5")),
+    }
+    lines, total = price_order(
+        [RequestedItem(burger, 2, "sem cebola"), RequestedItem(soda, 1)], products
+    )
+    assert [(line.name, line.unit_price, line.quantity) for line in lines] == [
+        ("X-Burger", Decimal("25.90"), 2),
+        ("Refrigerante", Decimal("7.50"), 1),
+    ]
+    assert lines[0].notes == "sem cebola"
+    assert total == Decimal("59.30")
+
+
+def test_unknown_products_are_reported_all_at_once() -> None:
+    known, a, b = uuid4(), uuid4(), uuid4()
+    products = {known: CatalogProduct(known, "X", Decimal("1.00"))}
+    with pytest.raises(UnknownProducts) as err:
+        price_order([RequestedItem(a, 1), RequestedItem(known, 1), RequestedItem(b, 1)], products)
+    assert set(err.value.product_ids) == {a, b}
+
+
+def test_payment_approval_moves_only_an_awaiting_order() -> None:
+    assert on_payment_approved(S.AWAITING_PAYMENT) is Outcome.MOVE
+    for status in (S.PAID, S.IN_PREPARATION, S.READY, S.DELIVERED):
+        assert on_payment_approved(status) is Outcome.IGNORE
+
+
+def test_late_approval_of_a_cancelled_order_is_flagged_for_refund() -> None:
+    assert on_payment_approved(S.CANCELLED) is Outcome.LATE_APPROVAL
+
+
+def test_failed_payment_cancels_only_an_awaiting_order() -> None:
+    assert on_payment_failed(S.AWAITING_PAYMENT) is Outcome.MOVE
+    for status in (S.PAID, S.READY, S.DELIVERED, S.CANCELLED):
+        assert on_payment_failed(status) is Outcome.IGNORE
+
+
+@pytest.mark.parametrize(
+    "current, target, outcome",
+    [
+        (S.PAID, S.IN_PREPARATION, Outcome.MOVE),
+        (S.IN_PREPARATION, S.READY, Outcome.MOVE),
+        (S.READY, S.DELIVERED, Outcome.MOVE),
+        (S.PAID, S.READY, Outcome.MOVE),  # completed overtook started
+        (S.READY, S.IN_PREPARATION, Outcome.IGNORE),  # the late started
+        (S.DELIVERED, S.READY, Outcome.IGNORE),
+        (S.IN_PREPARATION, S.IN_PREPARATION, Outcome.IGNORE),
+        (S.AWAITING_PAYMENT, S.IN_PREPARATION, Outcome.IGNORE),
+        (S.CANCELLED, S.IN_PREPARATION, Outcome.IGNORE),
+    ],
+)
+def test_kitchen_events_never_move_an_order_backwards(
+    current: OrderStatus, target: OrderStatus, outcome: Outcome
+) -> None:
+    assert on_kitchen_event(current, target) is outcome
+
+
+def test_display_numbers_are_short_and_roll_over_letters() -> None:
+    assert display_number(1) == "A-001"
+    assert display_number(42) == "A-042"
+    assert display_number(999) == "A-999"
+    assert display_number(1000) == "B-001"
