@@ -20,7 +20,9 @@ _MASKS = (
         re.compile(r"(?i)(access_token|password|secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
         r"\1\2<redacted>",
     ),
-    (re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"), "<cpf>"),
+    # Bare 11-digit numbers are masked only next to "cpf": payment ids have 11 digits too.
+    (re.compile(r"\b\d{3}\.\d{3}\.\d{3}-\d{2}\b"), "<cpf>"),
+    (re.compile(r"(?i)(cpf\W{0,4})\d{11}\b"), r"\1<cpf>"),
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
 )
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
@@ -56,6 +58,8 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                if "cpf" in key.lower() or "email" in key.lower():
+                    value = "<redacted>"
                 entry[key] = mask(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exc"] = mask(self.formatException(record.exc_info))

@@ -1,5 +1,6 @@
 """`python -m infra.local.mercadopago_simulator --port P --webhook-secret S
-[--access-token T] [--auto-approve-after SECONDS]` (each flag also read from the environment)."""
+[--access-token T] [--auto-approve-after SECONDS] [--duplicate-webhooks]`
+(each flag also read from the environment, MERCADOPAGO_SIMULATOR_<FLAG>)."""
 
 import argparse
 import logging
@@ -37,6 +38,12 @@ def main() -> None:
         help="approve every new payment after this many seconds",
     )
     parser.add_argument("--expiry-check-seconds", type=float, default=1.0)
+    parser.add_argument(
+        "--duplicate-webhooks",
+        action="store_true",
+        default=bool(os.environ.get(f"{ENV}DUPLICATE_WEBHOOKS")),
+        help="deliver every webhook twice at once, to prove the receiver is idempotent",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_simulator_app(
@@ -44,6 +51,7 @@ def main() -> None:
         args.access_token,
         auto_approve_after=args.auto_approve_after,
         expiry_check_seconds=args.expiry_check_seconds,
+        duplicate_webhooks=args.duplicate_webhooks,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
 

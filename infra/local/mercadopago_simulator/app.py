@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from infra.local.mercadopago_simulator.store import PaymentStore, parse_time
-from infra.local.mercadopago_simulator.webhooks import Background, WebhookSender
+from infra.local.mercadopago_simulator.webhooks import RETRY_DELAYS, Background, WebhookSender
 
 Action = Literal["approve", "reject", "expire", "refund"]
 
@@ -48,8 +48,10 @@ def create_simulator_app(
     *,
     auto_approve_after: float | None = None,
     expiry_check_seconds: float = 1.0,
-    webhook_retry_delays: Sequence[float] = (1, 2, 5, 10, 30),
+    webhook_retry_delays: Sequence[float] = RETRY_DELAYS,
+    duplicate_webhooks: bool = False,
 ) -> FastAPI:
+    """`duplicate_webhooks` delivers every notification twice at once (at-least-once tests)."""
     store = PaymentStore()
     background = Background()
 
@@ -57,7 +59,7 @@ def create_simulator_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as client:
             app.state.webhooks = WebhookSender(
-                client, webhook_secret, background, webhook_retry_delays
+                client, webhook_secret, background, webhook_retry_delays, duplicate_webhooks
             )
             background.spawn(expire_due_payments(app.state.webhooks))
             yield
@@ -159,9 +161,11 @@ def create_simulator_app(
         return {"payment": payment, "webhook_status": await app.state.webhooks.deliver(payment)}
 
     @app.post("/simulator/payments/{payment_id}/{action}")
-    async def control(payment_id: int, action: Action) -> dict[str, Any]:
+    async def control(payment_id: int, action: Action, notify: bool = True) -> dict[str, Any]:
+        """Change the status; `notify=false` skips the webhook (the test sends its own)."""
         payment = store.change(payment_or_404(payment_id), action)
-        return {"payment": payment, "webhook_status": await app.state.webhooks.deliver(payment)}
+        status = await app.state.webhooks.deliver(payment) if notify else None
+        return {"payment": payment, "webhook_status": status}
 
     @app.get("/simulator/payments")
     async def find_payments(external_reference: str | None = None) -> dict[str, Any]:

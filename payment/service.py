@@ -1,0 +1,194 @@
+"""Payment use cases: one function per event or request; ports come in `PaymentPorts`."""
+
+from contextlib import suppress
+from datetime import datetime
+from typing import Any, Literal
+
+from common.dynamo import ConditionFailed, DuplicateEvent
+from common.errors import Forbidden, NotFound, Unauthorized, UpstreamError
+from common.events import Envelope, OrderCancelled, OrderPaymentRequested, PaymentCreated
+from common.logging import get_logger
+from common.security import Principal
+from payment.domain import (
+    Payment,
+    PaymentStatus,
+    next_transition,
+    owner_can_see,
+    transition_for_cancelled_order,
+)
+from payment.gateway import MercadoPagoUnavailable, PixCharge
+from payment.ports import PaymentPorts
+from payment.repository import CREATE_CANCELLED_CHECK, PaymentRepository
+from payment.signature import InvalidSignature, verify_signature
+from payment.sync import apply_remote_state, envelope_for, observed_status
+
+log = get_logger(__name__)
+
+
+async def request_payment(ports: PaymentPorts, envelope: Envelope[OrderPaymentRequested]) -> None:
+    event, repository = envelope.payload, ports.repository
+    order_id = str(event.order_id)
+    known = await repository.find_by_order(order_id)
+    if known is not None or await repository.order_was_cancelled(order_id):
+        await _record(repository, envelope)  # a redelivery, or nothing left to charge
+        return
+    now = ports.clock()
+    remote = await ports.gateway.create_pix(_charge(ports, event, now))
+    payment = Payment(
+        payment_id=remote.payment_id,
+        order_id=order_id,
+        customer_id=event.customer.id,
+        amount=event.amount,
+        status=PaymentStatus.PENDING,
+        status_detail=remote.status_detail,
+        qr_code=remote.qr_code,
+        qr_code_base64=remote.qr_code_base64,
+        ticket_url=remote.ticket_url,
+        expires_at=remote.expires_at or now + ports.pix_expiration,
+        created_at=now,
+        updated_at=now,
+        correlation_id=str(envelope.meta.correlation_id),
+    )
+    created = PaymentCreated(
+        order_id=event.order_id,
+        payment_id=payment.payment_id,
+        amount=payment.amount,
+        qr_code=payment.qr_code,
+        qr_code_base64=payment.qr_code_base64,
+        expires_at=payment.expires_at,
+    )
+    try:
+        await repository.create(payment, envelope, envelope_for(payment, created, envelope))
+    except DuplicateEvent:
+        return
+    except ConditionFailed as exc:
+        if exc.index == CREATE_CANCELLED_CHECK:
+            await _cancel_orphan(ports, remote.payment_id, envelope)
+        return  # otherwise another delivery stored this payment first
+    log.info("payment created", extra={"payment_id": payment.payment_id, "order_id": order_id})
+    if remote.status != "pending":  # e.g. a retry after the customer already paid
+        await apply_remote_state(ports, remote)
+
+
+async def cancel_for_order(ports: PaymentPorts, envelope: Envelope[OrderCancelled]) -> None:
+    order_id, repository = str(envelope.payload.order_id), ports.repository
+    payment = await repository.find_by_order(order_id)
+    try:
+        if payment is None:
+            await repository.record_cancelled_order(envelope, order_id)
+            return
+        transition = transition_for_cancelled_order(payment.status)
+        if transition is None:
+            await repository.record_event(envelope)
+            return
+        now = ports.clock()
+        remote = (
+            await ports.gateway.cancel(payment.payment_id)
+            if payment.status is PaymentStatus.PENDING
+            else None
+        )
+        updated = payment.apply(transition, remote.status_detail if remote else None, now)
+        if remote is not None and observed_status(remote, now) is PaymentStatus.APPROVED:
+            # Paid just before our cancellation reached Mercado Pago.
+            late = next_transition(updated.status, PaymentStatus.APPROVED)
+            updated = updated.apply(late, None, now, remote.approved_at) if late else updated
+        if updated.needs_refund:
+            log.error(
+                "order cancelled but the payment was approved: refund needed",
+                extra={
+                    "payment_id": payment.payment_id,
+                    "order_id": order_id,
+                    "needs_refund": True,
+                },
+            )
+        await repository.save(updated, payment.version, [], cause=envelope)
+    except DuplicateEvent:
+        return
+    # ConditionFailed propagates: the message is retried and re-evaluated.
+
+
+async def handle_webhook(
+    ports: PaymentPorts,
+    *,
+    data_id: str | None,
+    kind: str | None,
+    x_signature: str | None,
+    x_request_id: str | None,
+) -> Literal["ok", "ignored"]:
+    """Verify, then re-fetch from Mercado Pago (the body is never trusted)."""
+    now = ports.clock()
+    try:
+        verify_signature(
+            x_signature,
+            x_request_id,
+            data_id,
+            ports.webhook_secret,
+            now_ms=int(now.timestamp() * 1000),
+            tolerance_seconds=ports.webhook_tolerance_seconds,
+        )
+    except InvalidSignature as exc:
+        log.warning("webhook refused: %s", exc, extra={"x_request_id": x_request_id})
+        raise Unauthorized("invalid webhook signature") from exc
+    if kind != "payment" or not data_id:
+        return "ignored"
+    try:
+        remote = await ports.gateway.get(data_id)
+    except MercadoPagoUnavailable as exc:  # Mercado Pago retries the notification later
+        raise UpstreamError("mercado pago unavailable") from exc
+    if remote is None:
+        raise NotFound("unknown payment")
+    await apply_remote_state(ports, remote)
+    return "ok"
+
+
+def _charge(ports: PaymentPorts, event: OrderPaymentRequested, now: datetime) -> PixCharge:
+    customer = event.customer
+    first_name = customer.name.split()[0] if customer.name and customer.name.split() else None
+    number = event.display_number or str(event.order_id)[:8]
+    return PixCharge(
+        order_id=str(event.order_id),
+        amount=event.amount,
+        description=f"Fast-food order {number}",
+        payer_email=customer.email or ports.default_payer_email,
+        payer_first_name=first_name,
+        payer_cpf=customer.cpf,
+        notification_url=ports.notification_url,
+        expires_at=now + ports.pix_expiration,
+    )
+
+
+async def _record(repository: PaymentRepository, envelope: Envelope[Any]) -> None:
+    with suppress(DuplicateEvent):
+        await repository.record_event(envelope)
+
+
+async def _cancel_orphan(ports: PaymentPorts, payment_id: str, cause: Envelope[Any]) -> None:
+    """The order was cancelled while we created its payment: cancel it at Mercado Pago."""
+    try:
+        await ports.gateway.cancel(payment_id)
+    except Exception:
+        log.error(
+            "could not cancel the payment of a cancelled order",
+            exc_info=True,
+            extra={"payment_id": payment_id, "ops_action": "cancel_or_refund"},
+        )
+    await _record(ports.repository, cause)
+
+
+async def visible_payment(
+    repository: PaymentRepository,
+    principal: Principal,
+    *,
+    payment_id: str | None = None,
+    order_id: str | None = None,
+) -> Payment:
+    payment = (
+        await repository.get(payment_id)
+        if payment_id is not None
+        else await repository.find_by_order(order_id or "")
+    )
+    if payment is None:
+        raise NotFound("payment not found")
+    if not owner_can_see(payment, principal.subject, principal.is_staff):
+        raise Forbidden("not your payment")
+    return payment

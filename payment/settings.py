@@ -1,0 +1,48 @@
+"""Payment settings (env prefix `PAYMENT_`). Mercado Pago credentials come from Secrets Manager,
+overridable by env; production refuses the local simulator's defaults."""
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from common.resources import load_resources
+from common.settings import ServiceSettings
+
+_RESOURCES = load_resources()
+MERCADOPAGO_API = "https://api.mercadopago.com"
+LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # noqa: S105 - the simulator's, refused in prod
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0")
+
+
+def is_local_url(url: str) -> bool:
+    return any(host in url for host in _LOCAL_HOSTS)
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYMENT_", extra="ignore", populate_by_name=True)
+
+    payments_table: str = "payment-payments"
+    outbox_table: str = "payment-outbox"
+    inbox_table: str = "payment-inbox"
+    mercadopago_base_url: str = MERCADOPAGO_API
+    mercadopago_secret_name: str = _RESOURCES.secrets["mercadopago"]
+    mercadopago_access_token: SecretStr | None = None  # overrides the secret's
+    mercadopago_webhook_secret: SecretStr | None = None  # overrides the secret's
+    mercadopago_timeout_seconds: float = Field(10.0, gt=0)
+    notification_url: str = "http://localhost:8080/payment/webhook"
+    pix_expiration_minutes: int = Field(30, ge=1, le=60 * 24 * 30)
+    webhook_tolerance_seconds: int = Field(300, ge=1)
+    # Mercado Pago requires a payer e-mail; anonymous totem customers have none.
+    default_payer_email: str = "totem@fastfood.example"
+
+    @model_validator(mode="after")
+    def _refuse_local_defaults_in_prod(self) -> "Settings":
+        if self.environment != "prod":
+            return self
+        if is_local_url(self.mercadopago_base_url):
+            raise ValueError("PAYMENT_MERCADOPAGO_BASE_URL points at a local simulator in prod")
+        if is_local_url(self.notification_url):
+            raise ValueError("PAYMENT_NOTIFICATION_URL points at localhost in prod")
+        secret = self.mercadopago_webhook_secret
+        if secret is not None and secret.get_secret_value() == LOCAL_WEBHOOK_SECRET:
+            raise ValueError("PAYMENT_MERCADOPAGO_WEBHOOK_SECRET is the local default in prod")
+        return self
