@@ -1,18 +1,22 @@
 """Async SQLAlchemy engine/session helpers and the Alembic runner shared by Postgres services."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import concurrent.futures
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -43,5 +47,39 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
 
 
 def upgrade_to_head(migrations_dir: Path, url: str) -> None:
-    """Run a service's migrations (a deploy step, never at app start-up)."""
+    """Run a service's migrations (a deploy step, never at app start-up).
+
+    A fresh RDS instance holds only its initial database, so the service's own database is
+    created first when it does not exist yet.
+    """
+    run_blocking(ensure_database(url))
     command.upgrade(alembic_config(migrations_dir, url), "head")
+
+
+async def ensure_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_async_engine(
+        target.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with admin.connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not exists:
+                quoted = target.database.replace('"', '""') if target.database else ""
+                await conn.execute(text(f'CREATE DATABASE "{quoted}"'))
+    finally:
+        await admin.dispose()
+
+
+def run_blocking(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to completion from sync code, even when called inside an event loop
+    (tests, the local launcher): then it runs on a private loop in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()

@@ -1,12 +1,11 @@
 """The body of every service's Alembic env.py: online, async, against `sqlalchemy.url`."""
 
-import asyncio
-import concurrent.futures
-
 from alembic import context
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from common.db import run_blocking
 
 
 def run(target_metadata: MetaData) -> None:
@@ -18,15 +17,7 @@ def run(target_metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    coroutine = _run_online(url, target_metadata)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(coroutine)
-        return
-    # Called from async code (tests, the local launcher): migrate on a private loop.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
+    run_blocking(_run_online(url, target_metadata))
 
 
 async def _run_online(url: str, target_metadata: MetaData) -> None:

@@ -39,7 +39,7 @@ async def build_ports(settings: Settings, dynamodb: Any) -> PaymentPorts:
         ),
         notification_url=settings.notification_url,
         webhook_secret=credentials.webhook_secret,
-        pix_expiration=timedelta(minutes=settings.pix_expiration_minutes),
+        pix_expiration=timedelta(seconds=settings.pix_expiration_seconds),
         webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
         default_payer_email=settings.default_payer_email,
     )

@@ -29,7 +29,8 @@ class Settings(ServiceSettings):
     mercadopago_webhook_secret: SecretStr | None = None  # overrides the secret's
     mercadopago_timeout_seconds: float = Field(10.0, gt=0)
     notification_url: str = "http://localhost:8080/payment/webhook"
-    pix_expiration_minutes: int = Field(30, ge=1, le=60 * 24 * 30)
+    # Mercado Pago accepts 30 minutes to 30 days; shorter values exist for local expiry tests.
+    pix_expiration_seconds: int = Field(30 * 60, ge=5, le=30 * 24 * 3600)
     webhook_tolerance_seconds: int = Field(300, ge=1)
     # Mercado Pago requires a payer e-mail; anonymous totem customers have none.
     default_payer_email: str = "totem@fastfood.example"
@@ -42,6 +43,8 @@ class Settings(ServiceSettings):
             raise ValueError("PAYMENT_MERCADOPAGO_BASE_URL points at a local simulator in prod")
         if is_local_url(self.notification_url):
             raise ValueError("PAYMENT_NOTIFICATION_URL points at localhost in prod")
+        if self.pix_expiration_seconds < 30 * 60:
+            raise ValueError("PAYMENT_PIX_EXPIRATION_SECONDS below Mercado Pago's 30 minutes")
         secret = self.mercadopago_webhook_secret
         if secret is not None and secret.get_secret_value() == LOCAL_WEBHOOK_SECRET:
             raise ValueError("PAYMENT_MERCADOPAGO_WEBHOOK_SECRET is the local default in prod")

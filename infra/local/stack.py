@@ -6,7 +6,6 @@ Mercado Pago simulator, the five services with their workers, and the gateway on
 """
 
 import argparse
-import asyncio
 import os
 import shutil
 import signal
@@ -24,7 +23,7 @@ from infra.local.processes import REPO_ROOT, free_port, start_python, stop_proce
 
 SERVICES = ("auth", "catalog", "order", "payment", "production")
 WORKERS = ("order", "payment", "production")
-DATABASES = ("auth", "catalog", "order")
+DATABASES = ("auth", "catalog", "order")  # created by each service's `migrate`
 
 
 @dataclass
@@ -55,11 +54,15 @@ class Stack:
         log_dir: Path,
         extra_env: dict[str, str] | None = None,
         simulator_args: tuple[str, ...] = (),
+        process_env: dict[str, dict[str, str]] | None = None,
     ) -> None:
+        """`process_env` overrides the environment of one process ("order-worker", ...)."""
         self.ports = ports
         self.log_dir = log_dir
         self.extra_env = extra_env or {}
         self.simulator_args = simulator_args
+        self.process_env = process_env or {}
+        self._args: dict[str, list[str]] = {}
         self._pg_dir = Path(tempfile.mkdtemp(prefix="fastfood-stack-pg-"))
         self._pg_dir.chmod(0o755)
         self.postgres = LocalPostgres(self._pg_dir / "data", ports.postgres)
@@ -97,16 +100,22 @@ class Stack:
             **self.extra_env,
         }
 
-    def _start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.processes[name] = start_python(
-            args, env={**self.env(), **(env or {})}, log_path=self.log_dir / f"{name}.log"
-        )
+    def _start(self, name: str, args: list[str]) -> None:
+        self._args[name] = args
+        env = {**self.env(), **self.process_env.get(name, {})}
+        self.processes[name] = start_python(args, env=env, log_path=self.log_dir / f"{name}.log")
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal one process (e.g. SIGKILL "order-worker") without restarting it."""
+        os.killpg(self.processes[name].pid, sig)
+
+    def restart(self, name: str) -> None:
+        stop_process(self.processes[name])
+        self._start(name, self._args[name])
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.postgres.start()
-        for database in DATABASES:
-            asyncio.run(self.postgres.create_database(database))
         self.moto.start()
         bootstrap(self.moto.url)
         self._start(

@@ -81,7 +81,10 @@ def diagnose(body: str) -> str:
         envelope = parse_message(body)
     except PoisonMessage as exc:
         return f"poison: {exc}"
-    return f"valid {envelope.meta.event_name} v{envelope.meta.event_version} (handler failed)"
+    return (
+        f"valid {envelope.meta.event_name} v{envelope.meta.event_version}: no handler on "
+        "this queue, or its handler kept failing (see the worker log for this event_id)"
+    )
 
 
 def show(sqs: Any, queue: str, limit: int) -> list[dict[str, Any]]:
