@@ -114,3 +114,40 @@ async def test_poison_message_ends_in_the_dlq(
     assert handled == 0
     assert queue_depth(aws, queue) == 0
     assert queue_depth(aws, queue + "-dlq") == 1
+
+
+async def test_stop_finishes_the_message_in_flight_then_stops_polling(
+    aws: AwsResources, aio_clients: dict[str, Any]
+) -> None:
+    sqs = aio_clients["sqs"]
+    queue = aws.queues["order"]
+    await SqsPublisher(sqs).publish(queue, approved())
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def slow(_: Envelope[Event]) -> None:
+        started.set()
+        await asyncio.sleep(2)
+        finished.set()
+
+    stop = asyncio.Event()
+    consumer = Consumer(sqs, queue, {"payment-approved": slow}, wait_seconds=20)
+    task = asyncio.create_task(consumer.run(stop))
+    await asyncio.wait_for(started.wait(), 10)
+    stop.set()  # what SIGTERM does in run_until_stopped
+    began = asyncio.get_running_loop().time()
+    await asyncio.wait_for(task, 10)
+    took = asyncio.get_running_loop().time() - began
+    assert finished.is_set(), "the in-flight message was abandoned"
+    assert took < 5, "did not stop promptly after the batch"
+    assert queue_depth(aws, queue) == 0, "the finished message was not deleted"
+
+
+async def test_idle_consumer_stops_at_once_despite_long_polling(
+    aws: AwsResources, aio_clients: dict[str, Any]
+) -> None:
+    stop = asyncio.Event()
+    consumer = Consumer(aio_clients["sqs"], aws.queues["order"], {}, wait_seconds=20)
+    task = asyncio.create_task(consumer.run(stop))
+    await asyncio.sleep(1)
+    stop.set()
+    await asyncio.wait_for(task, 3)

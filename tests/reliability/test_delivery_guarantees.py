@@ -118,11 +118,20 @@ def test_every_message_delivered_twice_has_one_effect() -> None:
         stack.stop()
 
 
+def graceful_stop(stack: Stack, name: str) -> float:
+    """SIGTERM one worker and return how long it took to exit."""
+    began = time.monotonic()
+    stack.kill(name, signal.SIGTERM)
+    stack.processes[name].wait(timeout=RESOURCES.visibility_timeout_seconds + 5)
+    return round(time.monotonic() - began, 2)
+
+
 def test_workers_killed_at_random_moments_lose_and_double_nothing() -> None:
     rng = random.Random(SEED)
     stack = start_stack("sigkill", simulator_args=("--auto-approve-after", "0"))
     victims = ["order-worker", "payment-worker", "production-worker"]
     kills: Counter[str] = Counter()
+    exits: dict[str, float] = {}
 
     async def chaos(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -145,6 +154,9 @@ def test_workers_killed_at_random_moments_lose_and_double_nothing() -> None:
                 await asyncio.sleep(5)
                 stop.set()
                 await killer
+                for victim in victims:  # graceful: SIGTERM mid-flow, as ECS stops a task
+                    exits[victim] = await asyncio.to_thread(graceful_stop, stack, victim)
+                    stack.restart(victim)
                 statuses = await wait_until_final(stack, order_ids, "DELIVERED", 600)
                 bot_stop.set()
         return order_ids, statuses, kills
@@ -152,7 +164,15 @@ def test_workers_killed_at_random_moments_lose_and_double_nothing() -> None:
     try:
         order_ids, statuses, _ = asyncio.run(scenario())
         assert sum(kills.values()) >= 2
-        assert_exactly_once(stack, f"SIGKILL seed={SEED}", order_ids, statuses, kills=dict(kills))
+        assert_exactly_once(
+            stack,
+            f"SIGKILL seed={SEED}",
+            order_ids,
+            statuses,
+            kills=dict(kills),
+            sigterm_exit_s=exits,
+        )
+        assert all(seconds < RESOURCES.visibility_timeout_seconds for seconds in exits.values())
     finally:
         stack.stop()
 
