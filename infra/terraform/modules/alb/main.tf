@@ -4,6 +4,7 @@
 resource "aws_lb" "this" {
   # checkov:skip=CKV_AWS_91: internal-only ALB; every request reaching it is already in the API Gateway access log.
   # checkov:skip=CKV2_AWS_28: WAF cannot attach to an HTTP API; the only way in is the throttled, JWT-authorised HTTP API.
+  # checkov:skip=CKV2_AWS_20: no public HTTP to redirect: the ALB is internal and TLS ends at API Gateway.
   name                       = var.name
   internal                   = true
   load_balancer_type         = "application"
@@ -17,7 +18,6 @@ resource "aws_lb" "this" {
 resource "aws_lb_listener" "http" {
   # checkov:skip=CKV_AWS_2: TLS ends at API Gateway; the private hop VPC link -> internal ALB stays inside the VPC.
   # checkov:skip=CKV_AWS_103: same listener, no TLS to configure.
-  # checkov:skip=CKV2_AWS_20: no public HTTP to redirect; the ALB is internal.
   load_balancer_arn = aws_lb.this.arn
   port              = var.listener_port
   protocol          = "HTTP"

@@ -1,18 +1,32 @@
-# VPC over var.az_count availability zones: public subnets hold only the NAT gateways,
+# VPC over the given availability zones: public subnets hold only the NAT gateways,
 # private subnets hold everything else (ALB, VPC link, ECS tasks, RDS).
 
-data "aws_availability_zones" "available" {
+# Fails the plan early if a configured zone does not exist or is not available.
+data "aws_availability_zones" "selected" {
   state = "available"
+
+  filter {
+    name   = "zone-name"
+    values = var.availability_zones
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) == length(var.availability_zones)
+      error_message = "Some of ${join(", ", var.availability_zones)} are not available in this region."
+    }
+  }
 }
 
 data "aws_region" "current" {}
 
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  azs      = var.availability_zones
+  az_count = length(local.azs)
   # /24 public subnets inside the first /20; /20 private subnets after it (room for Fargate ENIs).
-  public_cidrs  = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 8, i)]
-  private_cidrs = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 4, i + 1)]
-  nat_count     = var.single_nat_gateway ? 1 : var.az_count
+  public_cidrs  = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, 8, i)]
+  private_cidrs = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, 4, i + 1)]
+  nat_count     = var.single_nat_gateway ? 1 : local.az_count
 }
 
 resource "aws_vpc" "this" {
@@ -34,7 +48,7 @@ resource "aws_internet_gateway" "this" {
 }
 
 resource "aws_subnet" "public" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id                  = aws_vpc.this.id
   cidr_block              = local.public_cidrs[count.index]
@@ -45,7 +59,7 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_subnet" "private" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id            = aws_vpc.this.id
   cidr_block        = local.private_cidrs[count.index]
@@ -83,7 +97,7 @@ resource "aws_route" "public_internet" {
 }
 
 resource "aws_route_table_association" "public" {
-  count = var.az_count
+  count = local.az_count
 
   subnet_id      = aws_subnet.public[count.index].id
   route_table_id = aws_route_table.public.id
@@ -91,14 +105,14 @@ resource "aws_route_table_association" "public" {
 
 # One private route table per AZ, so switching from one NAT to one per AZ only changes routes.
 resource "aws_route_table" "private" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id = aws_vpc.this.id
   tags   = { Name = "${var.name}-private-${local.azs[count.index]}" }
 }
 
 resource "aws_route" "private_nat" {
-  count = var.az_count
+  count = local.az_count
 
   route_table_id         = aws_route_table.private[count.index].id
   destination_cidr_block = "0.0.0.0/0"
@@ -106,7 +120,7 @@ resource "aws_route" "private_nat" {
 }
 
 resource "aws_route_table_association" "private" {
-  count = var.az_count
+  count = local.az_count
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private[count.index].id

@@ -6,24 +6,28 @@
 #   ECS tasks --80--> internal ALB (order -> catalog, JWKS fetches)
 
 resource "aws_security_group" "vpc_link" {
+  # checkov:skip=CKV2_AWS_5: attached to the API Gateway VPC link (modules/api_gateway) through a module output, which checkov's graph does not follow; the moto apply test checks the attachment.
   name        = "${var.name}-vpc-link"
   description = "API Gateway VPC link ENIs"
   vpc_id      = aws_vpc.this.id
 }
 
 resource "aws_security_group" "alb" {
+  # checkov:skip=CKV2_AWS_5: attached to the ALB (modules/alb) through a module output, which checkov's graph does not follow; the moto apply test checks the attachment.
   name        = "${var.name}-alb"
   description = "Internal ALB reachable only from the VPC link and the ECS tasks"
   vpc_id      = aws_vpc.this.id
 }
 
 resource "aws_security_group" "ecs_tasks" {
+  # checkov:skip=CKV2_AWS_5: attached to every ECS service (modules/ecs_service) through a module output, which checkov's graph does not follow; the moto apply test checks the attachment.
   name        = "${var.name}-ecs-tasks"
   description = "ECS Fargate tasks of every service"
   vpc_id      = aws_vpc.this.id
 }
 
 resource "aws_security_group" "database" {
+  # checkov:skip=CKV2_AWS_5: attached to the RDS instance (modules/rds) through a module output, which checkov's graph does not follow; the moto apply test checks the attachment.
   name        = "${var.name}-database"
   description = "PostgreSQL reachable only from the ECS tasks"
   vpc_id      = aws_vpc.this.id
@@ -41,6 +45,7 @@ resource "aws_vpc_security_group_egress_rule" "vpc_link_to_alb" {
 
 # --- ALB --------------------------------------------------------------------
 resource "aws_vpc_security_group_ingress_rule" "alb_from_vpc_link" {
+  # checkov:skip=CKV_AWS_260: false positive: the source is referenced_security_group_id (a security group, no CIDR), which this check does not read.
   security_group_id            = aws_security_group.alb.id
   description                  = "HTTP from the API Gateway VPC link"
   ip_protocol                  = "tcp"
@@ -50,6 +55,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_from_vpc_link" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_from_ecs_tasks" {
+  # checkov:skip=CKV_AWS_260: false positive: the source is referenced_security_group_id (a security group, no CIDR), which this check does not read.
   security_group_id            = aws_security_group.alb.id
   description                  = "HTTP from the services (order to catalog, JWKS fetches)"
   ip_protocol                  = "tcp"

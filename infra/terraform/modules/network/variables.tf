@@ -8,13 +8,13 @@ variable "cidr_block" {
   type        = string
 }
 
-variable "az_count" {
-  description = "How many availability zones to spread the subnets over (2 or more)."
-  type        = number
+variable "availability_zones" {
+  description = "Availability zone names to spread the subnets over (2 or more). Explicit, so subnets never move when AWS adds a zone."
+  type        = list(string)
 
   validation {
-    condition     = var.az_count >= 2
-    error_message = "Use at least two availability zones (the ALB and RDS subnet group need them)."
+    condition     = length(var.availability_zones) >= 2
+    error_message = "Use at least two availability zones (the ALB and the RDS subnet group need them)."
   }
 }
 

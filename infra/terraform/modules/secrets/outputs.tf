@@ -13,3 +13,11 @@ output "project_secret_arn" {
 output "project_secret_name" {
   value = aws_secretsmanager_secret.project.name
 }
+
+output "auth_accounts_secret_arn" {
+  value = aws_secretsmanager_secret.auth_accounts.arn
+}
+
+output "auth_accounts_secret_name" {
+  value = aws_secretsmanager_secret.auth_accounts.name
+}

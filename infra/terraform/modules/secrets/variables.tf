@@ -3,6 +3,11 @@ variable "mercadopago_secret_name" {
   type        = string
 }
 
+variable "auth_accounts_secret_name" {
+  description = "Name of the secret holding the passwords of the staff and admin accounts auth seeds at start-up."
+  type        = string
+}
+
 variable "project_secret_name" {
   description = "Name of the secret describing the deployment (ids of the VPC, API, ALB, cluster, database, JWT key)."
   type        = string
