@@ -20,7 +20,12 @@ from sqlalchemy.pool import NullPool
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pool_pre_ping: with asyncpg it costs three round trips (BEGIN, a ping, ROLLBACK) on
+    # every checkout (docs/performance.md). A connection a failover broke fails one statement
+    # instead; SQLAlchemy then invalidates the pool, and the request or message is retried.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=30 * 60
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -13,9 +13,11 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from common import metrics
 from common.events import DESTINATIONS, Envelope
 from common.logging import get_logger
 from common.messaging import OutgoingMessage, SqsPublisher
+from common.tracing import format_traceparent, start_publish_span, traceparent_for_event
 from common.worker import idle
 
 log = get_logger(__name__)
@@ -63,6 +65,7 @@ def inbox_put(table: str, envelope: Envelope[Any]) -> dict[str, Any]:
 
 def outbox_puts(table: str, envelope: Envelope[Any]) -> list[dict[str, Any]]:
     body = envelope.to_json()
+    traceparent = traceparent_for_event(envelope.meta.correlation_id, envelope.meta.event_name)
     return [
         {
             "Put": {
@@ -73,6 +76,7 @@ def outbox_puts(table: str, envelope: Envelope[Any]) -> list[dict[str, Any]]:
                         "destination": destination,
                         "event_name": envelope.meta.event_name,
                         "correlation_id": str(envelope.meta.correlation_id),
+                        "traceparent": traceparent,
                         "body": body,
                         "created_at": int(time.time() * 1000),
                     }
@@ -143,17 +147,32 @@ class DynamoOutboxRelay:
             groups[item["destination"]].append(item)
         sent = 0
         for destination, group in groups.items():
+            spans = [
+                start_publish_span(item["event_name"], destination, item.get("traceparent"))
+                for item in group
+            ]
             messages = [
                 OutgoingMessage(
                     id=str(i),
                     body=item["body"],
                     event_name=item["event_name"],
                     correlation_id=item.get("correlation_id"),
+                    traceparent=format_traceparent(spans[i].get_span_context()),
                 )
                 for i, item in enumerate(group)
             ]
-            accepted = await self._publisher.publish_batch(self._queue_names[destination], messages)
+            try:
+                accepted = await self._publisher.publish_batch(
+                    self._queue_names[destination], messages
+                )
+            finally:
+                for span in spans:
+                    span.end()
             done = [group[int(i)] for i in accepted]
+            for item in done:
+                metrics.record_published(
+                    destination, item["event_name"], item.get("correlation_id")
+                )
             for start in range(0, len(done), 25):
                 await self._dynamodb.batch_write_item(
                     RequestItems={

@@ -88,7 +88,52 @@ def error_response(
     return JSONResponse(error_body(error, detail), status_code=status_code, headers=headers)
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail", "correlation_id"],
+    "properties": {
+        "error": {"type": "string", "examples": ["not_found"]},
+        "detail": {"description": "A message, or a list of validation errors"},
+        "correlation_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+}
+_IMPLIED_ERRORS = {  # what every operation of a kind can answer, whatever its own code says
+    "security": {"401": "Missing or invalid bearer token", "403": "Not allowed for this role"},
+    "path": {"404": "Not found"},
+    "requestBody": {"400": "Body is not UTF-8 JSON", "413": "Request body too large"},
+}
+
+
+def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Declare the common error body on every error response of the OpenAPI document, and the
+    errors every secured / path-parameterised / body-taking operation can answer, so that the
+    document says what the API really answers (schemathesis checks it). Idempotent."""
+    openapi.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            kinds = {k for k in ("security", "requestBody") if k in operation}
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                kinds.add("path")
+            for kind in kinds:
+                for status, text in _IMPLIED_ERRORS[kind].items():
+                    responses.setdefault(status, {"description": text})
+            for status, response in responses.items():
+                if status[:1] in ("4", "5"):
+                    response["content"] = error_content
+            if "401" in responses:
+                responses["401"]["headers"] = {
+                    "WWW-Authenticate": {"schema": {"type": "string"}, "required": True}
+                }
+    return openapi
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    generate_openapi = app.openapi
+    app.openapi = lambda: document_errors(generate_openapi())  # type: ignore[method-assign]
+
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
         return error_response(exc.status_code, exc.error, exc.detail, exc.headers)
@@ -102,7 +147,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_error", detail)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI turns any error while reading the body into a 400; one of ours (the body
+        # limit on a chunked request, common.web) keeps its own status and body.
+        if isinstance(exc.__cause__, AppError):
+            return await app_error(request, exc.__cause__)
         name = _HTTP_ERROR_NAMES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, name, exc.detail, getattr(exc, "headers", None))
 

@@ -11,6 +11,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace as otel_trace
+
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 _MASKS = (
@@ -56,6 +58,9 @@ class JsonFormatter(logging.Formatter):
             "msg": mask(record.getMessage()),
             "correlation_id": get_correlation_id(),
         }
+        span = otel_trace.get_current_span().get_span_context()
+        if span.is_valid:  # logs and traces meet on trace_id / span_id
+            entry["trace_id"], entry["span_id"] = f"{span.trace_id:032x}", f"{span.span_id:016x}"
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 if "cpf" in key.lower() or "email" in key.lower():
@@ -74,6 +79,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("botocore", "aiobotocore", "urllib3", "httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Every process entrypoint calls this once: the place to set up its tracing too.
+    from common.tracing import setup_tracing
+
+    setup_tracing(service)
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -7,12 +7,15 @@ messages are never deleted: after maxReceiveCount SQS moves them to the DLQ.
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from common import metrics
 from common.events import Envelope, Event, PoisonMessage, parse_message
 from common.logging import get_logger, set_correlation_id
+from common.tracing import consumer_span, traceparent_for_event
 from common.worker import idle
 
 log = get_logger(__name__)
@@ -45,6 +48,7 @@ def message_for(envelope: Envelope[Any]) -> OutgoingMessage:
         body=envelope.to_json(),
         event_name=envelope.meta.event_name,
         correlation_id=str(envelope.meta.correlation_id),
+        traceparent=traceparent_for_event(envelope.meta.correlation_id, envelope.meta.event_name),
     )
 
 
@@ -112,30 +116,43 @@ class Consumer:
         *,
         wait_seconds: int = 20,
         retry_base_seconds: float = 2.0,
+        batches_in_flight: int = 4,
     ) -> None:
         self._sqs = sqs
         self._queue_name = queue_name
+        self._batches_in_flight = batches_in_flight
         self._handlers = dict(handlers)
         self._wait_seconds = wait_seconds
         self._retry_base = retry_base_seconds
         self._urls = QueueUrls(sqs)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set; a batch already received is always finished."""
+        """Poll until `stop` is set; a batch already received is always finished.
+
+        Up to `batches_in_flight` received batches are handled at once, so one slow message
+        (a slow call, a retried request) does not hold back the batches behind it.
+        """
         url = await self._resolve_url(stop)
         failures = 0
         log.info("consumer started", extra={"queue": self._queue_name})
         stop_waiter = asyncio.ensure_future(stop.wait())
+        slots = asyncio.Semaphore(self._batches_in_flight)
+        batches: set[asyncio.Task[None]] = set()
         try:
             while not stop.is_set():
+                await slots.acquire()  # receive only what can be handled at once
                 receive = asyncio.ensure_future(self._receive(url))
                 await asyncio.wait({receive, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
                 if not receive.done():
                     # Nothing was handed to us yet; anything SQS returns later reappears
                     # after its visibility timeout, so cancelling loses nothing.
                     receive.cancel()
+                    slots.release()
                     break
-                if receive.exception() is not None:
+                if receive.exception() is not None or not receive.result():
+                    slots.release()
+                    if receive.exception() is None:
+                        continue  # an empty long poll
                     failures += 1
                     log.warning(
                         "receive failed (%s), retrying",
@@ -145,16 +162,24 @@ class Consumer:
                     await idle(stop, min(30.0, 0.5 * 2**failures))
                     continue
                 failures = 0
-                try:
-                    await self.handle_batch(url, receive.result())
-                except Exception as exc:  # e.g. the delete call failed: SQS redelivers,
-                    log.warning("batch bookkeeping failed: %s", exc)  # the inbox dedups
+                batch = asyncio.ensure_future(self._finish_batch(url, receive.result()))
+                batches.add(batch)
+                batch.add_done_callback(batches.discard)
+                batch.add_done_callback(lambda _: slots.release())
         except Exception:
             log.exception("consumer loop failed", extra={"queue": self._queue_name})
             raise
         finally:
+            if batches:  # received batches are finished before the consumer stops
+                await asyncio.gather(*batches, return_exceptions=True)
             stop_waiter.cancel()
             log.info("consumer stopped", extra={"queue": self._queue_name})
+
+    async def _finish_batch(self, url: str, messages: list[dict[str, Any]]) -> None:
+        try:
+            await self.handle_batch(url, messages)
+        except Exception as exc:  # e.g. the delete call failed: SQS redelivers,
+            log.warning("batch bookkeeping failed: %s", exc)  # the inbox dedups
 
     async def _resolve_url(self, stop: asyncio.Event) -> str:
         """The queue URL, waiting out an SQS endpoint that is not reachable yet."""
@@ -174,7 +199,7 @@ class Consumer:
             QueueUrl=url,
             MaxNumberOfMessages=MAX_BATCH,
             WaitTimeSeconds=self._wait_seconds,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             MessageAttributeNames=["All"],
         )
         return list(response.get("Messages", []))
@@ -203,6 +228,8 @@ class Consumer:
             "receive_count": receive_count,
         }
         set_correlation_id(None)
+        started, outcome = time.perf_counter(), "ok"
+        _observe_age(self._queue_name, message)
         try:
             envelope = parse_message(message.get("Body", ""))
             set_correlation_id(str(envelope.meta.correlation_id))
@@ -213,13 +240,24 @@ class Consumer:
             handler = self._handlers.get(envelope.meta.event_name)
             if handler is None:
                 raise PoisonMessage(f"no handler for {envelope.meta.event_name!r} on this queue")
-            await handler(envelope)
+            traceparent = message.get("MessageAttributes", {}).get("traceparent", {})
+            with consumer_span(
+                envelope.meta.event_name,
+                self._queue_name,
+                traceparent.get("StringValue"),
+                str(envelope.meta.correlation_id),
+            ):
+                await handler(envelope)
         except PoisonMessage as exc:
+            outcome = "poison"
             log.error("poison message left for the DLQ: %s", exc, extra=context | {"poison": True})
             return False
         except Exception as exc:
+            outcome = "error"
             log.exception("handler failed, will retry: %s", type(exc).__name__, extra=context)
             return False
+        finally:
+            _observe_handler(self._queue_name, context.get("event_name"), outcome, started)
         log.info("message handled", extra=context)
         return True
 
@@ -233,3 +271,18 @@ class Consumer:
             )
         except Exception:  # the message simply reappears after the queue's default timeout
             log.warning("could not set retry backoff", exc_info=True)
+
+
+def _observe_age(queue: str, message: dict[str, Any]) -> None:
+    sent_ms = message.get("Attributes", {}).get("SentTimestamp")
+    if sent_ms and str(sent_ms).isdigit():
+        metrics.MESSAGE_AGE_SECONDS.labels(queue).observe(
+            max(0.0, time.time() - int(sent_ms) / 1000)
+        )
+
+
+def _observe_handler(queue: str, event_name: Any, outcome: str, started: float) -> None:
+    name = event_name if isinstance(event_name, str) else "unparsed"
+    metrics.HANDLER_SECONDS.labels(queue, name, outcome).observe(time.perf_counter() - started)
+    if outcome != "ok":
+        metrics.HANDLER_FAILURES.labels(queue, name, outcome).inc()

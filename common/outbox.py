@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry.trace import StatusCode
 from sqlalchemy import (
     Column,
     DateTime,
@@ -30,9 +31,11 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import metrics
 from common.events import DESTINATIONS, Envelope
 from common.logging import get_logger
 from common.messaging import OutgoingMessage, SqsPublisher, backoff_seconds
+from common.tracing import format_traceparent, start_publish_span, traceparent_for_event
 from common.worker import idle
 
 log = get_logger(__name__)
@@ -47,6 +50,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("destination", String(32), nullable=False),
         Column("event_name", String(64), nullable=False),
         Column("correlation_id", String(64)),
+        Column("traceparent", String(64)),  # W3C trace context of the change that staged it
         Column("body", Text, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("attempts", Integer, nullable=False, server_default=text("0")),
@@ -73,6 +77,7 @@ def inbox_table(metadata: MetaData) -> Table:
 async def add_to_outbox(session: AsyncSession, outbox: Table, envelope: Envelope[Any]) -> None:
     """Stage an event for every queue that receives it, inside the caller's transaction."""
     body = envelope.to_json()
+    traceparent = traceparent_for_event(envelope.meta.correlation_id, envelope.meta.event_name)
     await session.execute(
         outbox.insert(),
         [
@@ -81,6 +86,7 @@ async def add_to_outbox(session: AsyncSession, outbox: Table, envelope: Envelope
                 "destination": destination,
                 "event_name": envelope.meta.event_name,
                 "correlation_id": str(envelope.meta.correlation_id),
+                "traceparent": traceparent,
                 "body": body,
             }
             for destination in DESTINATIONS[envelope.meta.event_name]
@@ -142,6 +148,7 @@ class OutboxRelay:
                         o.c.destination,
                         o.c.event_name,
                         o.c.correlation_id,
+                        o.c.traceparent,
                         o.c.body,
                         o.c.attempts,
                     )
@@ -159,12 +166,17 @@ class OutboxRelay:
             sent: list[int] = []
             failed: dict[int, str] = {}
             for destination, group in by_destination.items():
+                spans = {
+                    r.id: start_publish_span(r.event_name, destination, r.traceparent)
+                    for r in group
+                }
                 messages = [
                     OutgoingMessage(
                         id=str(r.id),
                         body=r.body,
                         event_name=r.event_name,
                         correlation_id=r.correlation_id,
+                        traceparent=format_traceparent(spans[r.id].get_span_context()),
                     )
                     for r in group
                 ]
@@ -184,8 +196,11 @@ class OutboxRelay:
                 for r in group:
                     if str(r.id) in accepted:
                         sent.append(r.id)
+                        metrics.record_published(destination, r.event_name, r.correlation_id)
                     else:
                         failed[r.id] = error
+                        spans[r.id].set_status(StatusCode.ERROR, error)
+                    spans[r.id].end()
             if sent:
                 await session.execute(update(o).where(o.c.id.in_(sent)).values(sent_at=func.now()))
             attempts = {r.id: r.attempts for r in rows}

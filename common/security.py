@@ -1,10 +1,16 @@
 """JWT verification against the auth service's JWKS, and the FastAPI dependencies built on it.
 
-The verifier pins RS256, requires `exp`, `iss`, `aud`, `sub` and `role`, and refreshes
-its key set when it meets an unknown `kid` — at most once per `min_refresh_seconds`, so a
-flood of forged kids cannot turn into a flood of JWKS fetches.
+The verifier pins RS256 and RSA keys (no `alg: none`, no HS256 signed with the public key),
+requires `exp`, `nbf`, `iat`, `iss`, `aud`, `sub` and a known `role`, and allows 30 s of clock
+skew. It refreshes its key set when it meets an unknown `kid` (so a rotated-in key works at
+once) or when the cached set is older than `max_key_age_seconds` (so a key removed from the
+JWKS stops working) — at most once per `min_refresh_seconds` (5 s after a failed fetch), so
+a flood of forged kids cannot turn into a flood of JWKS fetches; callers that arrive during
+a fetch wait for it.
 """
 
+import asyncio
+import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +29,8 @@ log = get_logger(__name__)
 Role = Literal["customer", "staff", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "staff", "admin")
 ALGORITHM = "RS256"
+LEEWAY_SECONDS = 30  # clock skew tolerated on exp, nbf and iat
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600  # the auth service issues 15 minutes by default
 
 KeySource = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -50,31 +58,65 @@ def jwks_from_url(url: str, client: httpx.AsyncClient) -> KeySource:
     return fetch
 
 
+def _rsa_signing_keys(jwks: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """kid -> JWK, keeping only RSA keys meant for RS256 signatures."""
+    return {
+        k["kid"]: k
+        for k in jwks.get("keys", [])
+        if isinstance(k, dict)
+        and isinstance(k.get("kid"), str)
+        and k.get("kty") == "RSA"
+        and k.get("alg", ALGORITHM) == ALGORITHM
+        and k.get("use", "sig") == "sig"
+    }
+
+
 class JwtVerifier:
     def __init__(
-        self, keys: KeySource, *, issuer: str, audience: str, min_refresh_seconds: float = 30.0
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        min_refresh_seconds: float = 30.0,
+        max_key_age_seconds: float = 300.0,
+        retry_failed_fetch_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._source = keys
         self._issuer = issuer
         self._audience = audience
         self._min_refresh = min_refresh_seconds
+        self._max_age = max_key_age_seconds
+        self._retry_failed = min(retry_failed_fetch_seconds, min_refresh_seconds)
+        self._clock = clock
+        self._wall_clock = wall_clock
         self._keys: dict[str, dict[str, Any]] = {}
-        self._last_refresh = float("-inf")
+        self._fetched_at = float("-inf")
+        self._last_attempt = float("-inf")
+        self._lock = asyncio.Lock()
+        self.fetches = 0  # JWKS fetches attempted; observable by tests and metrics
 
     async def _refresh(self) -> None:
-        now = time.monotonic()
-        if now - self._last_refresh < self._min_refresh:
-            return
-        self._last_refresh = now
-        try:
-            jwks = await self._source()
-        except Exception as exc:
-            log.warning("could not fetch JWKS: %s", exc)
-            return
-        self._keys = {k["kid"]: k for k in jwks.get("keys", []) if "kid" in k}
+        if self._clock() - self._last_attempt < self._min_refresh:
+            async with self._lock:  # a fetch may be in flight: wait for its result
+                return
+        self._last_attempt = self._clock()
+        async with self._lock:
+            self.fetches += 1
+            try:
+                jwks = await self._source()
+            except Exception as exc:  # keep the keys we had: availability over freshness
+                log.warning("could not fetch JWKS: %s", exc)
+                # Retry sooner than after a success: auth may just be starting up.
+                self._last_attempt -= self._min_refresh - self._retry_failed
+                return
+            self._keys = _rsa_signing_keys(jwks)
+            self._fetched_at = self._clock()
 
     async def _key_for(self, kid: str) -> dict[str, Any]:
-        if kid not in self._keys:
+        if kid not in self._keys or self._clock() - self._fetched_at > self._max_age:
             await self._refresh()
         key = self._keys.get(kid)
         if key is None:
@@ -99,20 +141,42 @@ class JwtVerifier:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require_exp": True, "require_sub": True, "require_iat": True},
+                options={
+                    "require_exp": True,
+                    "require_nbf": True,
+                    "require_iat": True,
+                    "require_sub": True,
+                    "require_iss": True,
+                    "require_aud": True,
+                    "leeway": LEEWAY_SECONDS,
+                },
             )
         except JWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
+        self._check_times(claims)
         role = claims.get("role")
         if role not in ROLES:
             raise Unauthorized("token has no valid role")
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject:
+            raise Unauthorized("token has no subject")
         return Principal(
-            subject=str(claims["sub"]),
+            subject=subject,
             role=role,
             name=claims.get("name"),
             email=claims.get("email"),
             anonymous=bool(claims.get("anonymous", False)),
         )
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        # python-jose checks exp and nbf; a future iat or an overlong lifetime is ours to refuse.
+        iat, exp = claims["iat"], claims["exp"]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (iat, exp)):
+            raise Unauthorized("invalid token: iat and exp must be numbers")
+        if iat > self._wall_clock() + LEEWAY_SECONDS:
+            raise Unauthorized("invalid token: issued in the future")
+        if exp - iat > MAX_TOKEN_LIFETIME_SECONDS:
+            raise Unauthorized("invalid token: lifetime too long")
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -141,3 +205,30 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 CustomerUser = Annotated[Principal, Depends(require_role("customer"))]
 StaffUser = Annotated[Principal, Depends(require_role("staff", "admin"))]
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
+
+
+def client_ip(request: Request, *, trust_proxy_headers: bool, proxy_hops: int = 1) -> str:
+    """The caller's address, for per-IP throttling.
+
+    Behind proxies, `X-Forwarded-For` is "client, proxy1, ..." where each proxy *appends* the
+    peer it saw, and anything left of that is whatever the client chose to send. So the
+    trustworthy entry is the one written by the outermost proxy we run: `proxy_hops` from the
+    right (1 locally: the gateway; API Gateway + ALB on AWS append two). Without trusted
+    proxies (or a short header) the socket peer is used.
+    """
+    peer = request.client.host if request.client else "unknown"
+    if not trust_proxy_headers or proxy_hops < 1:
+        return peer
+    hops = [
+        entry.strip()
+        for value in request.headers.getlist("x-forwarded-for")
+        for entry in value.split(",")
+        if entry.strip()
+    ]
+    if len(hops) < proxy_hops:
+        return peer
+    candidate = hops[-proxy_hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return peer

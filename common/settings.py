@@ -13,10 +13,19 @@ from common.resources import load_resources
 
 _RESOURCES = load_resources()
 Environment = Literal["local", "test", "prod"]
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "[::1]")
+
+
+def _is_local(value: object) -> bool:
+    return isinstance(value, str) and any(host in value for host in _LOCAL_HOSTS)
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refused setting must not print every secret beside it (the
+    # error goes to the logs of a task that fails to start). Subclasses inherit it.
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     environment: Environment = Field("local", alias="ENVIRONMENT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
@@ -60,6 +69,21 @@ class PostgresSettings(ServiceSettings):
     db_password: str = Field("", alias="DB_PASSWORD")
     db_name: str | None = Field(None, alias="DB_NAME")
     db_pool_size: int = Field(10, ge=1, alias="DB_POOL_SIZE")
+
+    @model_validator(mode="after")
+    def _refuse_local_wiring_in_prod(self) -> "PostgresSettings":
+        """Prod refuses the local defaults: any `*_url` setting (JWKS_URL, the service's own
+        such as ORDER_CATALOG_URL, a DATABASE_URL) on a local address, or the local database
+        (127.0.0.1, no password). Names only in the message: a URL may carry a password."""
+        if self.environment != "prod":
+            return self
+        urls = [name for name in type(self).model_fields if name.endswith("_url")]
+        local = [name for name in urls if _is_local(getattr(self, name))]
+        if local:
+            raise ValueError(f"{', '.join(sorted(local))} point at a local address in prod")
+        if not self.database_url and (not self.db_password or _is_local(self.db_host)):
+            raise ValueError("DB_HOST / DB_PASSWORD are the local defaults in prod")
+        return self
 
     def sqlalchemy_url(self, default_db: str) -> str:
         if self.database_url:

@@ -2,16 +2,19 @@
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.errors import PayloadTooLarge, error_body, install_error_handlers
+from common import metrics
+from common.errors import PayloadTooLarge, Unauthorized, error_body, install_error_handlers
 from common.logging import get_logger, set_correlation_id
+from common.security import Principal
+from common.tracing import TracingMiddleware, correlation_of_traceparent
 
 log = get_logger("access")
 
@@ -27,6 +30,7 @@ def create_service_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     ready_checks: Sequence[ReadyCheck] = (),
     max_body_bytes: int = 64 * 1024,
+    metrics_probes: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
 ) -> FastAPI:
     app = FastAPI(
         title=f"{name} service",
@@ -34,6 +38,9 @@ def create_service_app(
         docs_url=f"{prefix}/docs",
         openapi_url=f"{prefix}/openapi.json",
         redoc_url=None,
+        # common.tracing owns the server spans (trace id = correlation id); FastAPI's own
+        # instrumentation would open a second, unrelated trace around every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
 
@@ -43,7 +50,11 @@ def create_service_app(
     async def liveness() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
-    @health.get("/ready", summary="Readiness: dependencies reachable")
+    @health.get(
+        "/ready",
+        summary="Readiness: dependencies reachable",
+        responses={503: {"description": "A dependency is unreachable"}},
+    )
     async def readiness() -> JSONResponse:
         failures: dict[str, str] = {}
         for check in ready_checks:
@@ -55,11 +66,31 @@ def create_service_app(
             return JSONResponse(error_body("not_ready", failures), status_code=503)
         return JSONResponse({"status": "ready", "service": name})
 
+    scrape = metrics.ScrapeProbes([_bound(probe, app) for probe in metrics_probes])
+
+    # Internal only: the API Gateway exposes no /metrics route (docs/tracking.md).
+    @health.get("/metrics", summary="Prometheus metrics (internal)", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        await scrape.refresh()
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
     app.include_router(health)
     for router in routers:
         app.include_router(router, prefix=prefix)
+    app.add_middleware(TracingMiddleware)  # inside the correlation id: root spans use it
     app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes)
     return app
+
+
+def _bound(
+    probe: Callable[[FastAPI], Awaitable[None]], app: FastAPI
+) -> Callable[[], Awaitable[None]]:
+    async def bound() -> None:
+        await probe(app)
+
+    bound.__name__ = probe.__name__
+    return bound
 
 
 class RequestContextMiddleware:
@@ -74,7 +105,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        correlation_id = _valid_correlation_id(headers.get(CORRELATION_HEADER))
+        correlation_id = _valid_correlation_id(
+            headers.get(CORRELATION_HEADER)
+            or correlation_of_traceparent(headers.get("traceparent"))
+        )
         set_correlation_id(correlation_id)
         started = time.perf_counter()
         status = {"code": 500}
@@ -98,13 +132,15 @@ class RequestContextMiddleware:
             await response(scope, receive, send_with_context)
         else:
             await self.app(scope, _limited(receive, self.max_body_bytes), send_with_context)
+        elapsed = time.perf_counter() - started
+        metrics.observe_request(scope, status["code"], elapsed)
         log.info(
             "request",
             extra={
                 "method": scope["method"],
                 "path": scope["path"],
                 "status": status["code"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(elapsed * 1000, 2),
             },
         )
 
@@ -146,3 +182,43 @@ def route_paths(app: FastAPI) -> list[tuple[str, str]]:
             if method not in {"HEAD", "OPTIONS"}:
                 out.append((method, getattr(route, "path", "")))
     return out
+
+
+# ---- server-sent events ---------------------------------------------------------------
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def stream_principal(
+    request: Request,
+    access_token: Annotated[
+        str | None,
+        Query(
+            max_length=4096,
+            description="EventSource cannot send headers: the bearer token may come here "
+            "instead (stream routes only; never logged)",
+        ),
+    ] = None,
+) -> Principal:
+    """Bearer token from the Authorization header or, for SSE only, `?access_token=`."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    token = credentials.strip() if scheme.lower() == "bearer" else access_token
+    if not token:
+        raise Unauthorized("missing bearer token")
+    principal: Principal = await request.app.state.verifier.verify(token)
+    return principal
+
+
+StreamUser = Annotated[Principal, Depends(stream_principal)]
+
+
+def sse_event(data: str, *, event: str | None = None, event_id: int | str | None = None) -> str:
+    """One event in the text/event-stream format (`data` must be one line, e.g. JSON)."""
+    head = (f"event: {event}\n" if event else "") + (
+        f"id: {event_id}\n" if event_id is not None else ""
+    )
+    return f"{head}data: {data}\n\n"
+
+
+def event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)

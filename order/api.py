@@ -111,7 +111,7 @@ async def _views(session: AsyncSession, orders: list[dict[str, Any]]) -> list[Or
     return [_view(o, items[o["id"]]) for o in orders]
 
 
-async def _readable_order(session: AsyncSession, order_id: UUID, user: Principal) -> dict[str, Any]:
+async def readable_order(session: AsyncSession, order_id: UUID, user: Principal) -> dict[str, Any]:
     order = await repo.get_order(session, order_id)
     if order is None:
         raise NotFound("order not found")
@@ -131,13 +131,12 @@ async def create_order(
 ) -> OrderOut:
     catalog: CatalogClient = request.app.state.catalog
     items = [RequestedItem(i.product_id, i.quantity, i.notes) for i in body.items]
-    order_id, created = await service.place_order(
-        db, catalog.products, customer, items, idempotency_key
-    )
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    placed = await service.place_order(db, catalog.products, customer, items, idempotency_key)
+    if placed.row is not None:  # just written: answer from the stored rows, no second read
+        return _view(placed.row, placed.items)
+    response.status_code = status.HTTP_200_OK  # an Idempotency-Key replay
     async with db() as session:
-        order = await repo.get_order(session, order_id)
+        order = await repo.get_order(session, placed.id)
         assert order is not None
         return (await _views(session, [order]))[0]
 
@@ -161,11 +160,11 @@ async def active_orders(
 @router.get("/{order_id}", response_model=OrderOut)
 async def get_order(order_id: UUID, db: Sessions, user: CurrentUser) -> OrderOut:
     async with db() as session:
-        return (await _views(session, [await _readable_order(session, order_id, user)]))[0]
+        return (await _views(session, [await readable_order(session, order_id, user)]))[0]
 
 
 @router.get("/{order_id}/history", response_model=list[HistoryOut])
 async def order_history(order_id: UUID, db: Sessions, user: CurrentUser) -> list[HistoryOut]:
     async with db() as session:
-        await _readable_order(session, order_id, user)
+        await readable_order(session, order_id, user)
         return [HistoryOut(**row) for row in await repo.history_of(session, order_id)]

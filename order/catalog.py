@@ -5,6 +5,7 @@ from uuid import UUID
 import httpx
 
 from common.errors import ServiceUnavailable
+from common.tracing import outgoing_headers
 from order.domain import CatalogProduct
 
 
@@ -19,6 +20,7 @@ class CatalogClient:
             response = await self._http.get(
                 f"{self._base_url}/products/batch",
                 params=[("ids", str(pid)) for pid in product_ids],
+                headers=outgoing_headers(),  # the catalog's span joins the order's trace
                 timeout=self._timeout,
             )
             response.raise_for_status()

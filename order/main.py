@@ -6,18 +6,22 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from common.aws import open_client
 from common.cli import run_service_cli
 from common.db import make_engine, make_session_factory, ping, upgrade_to_head
 from common.logging import configure_logging
 from common.messaging import Consumer, SqsPublisher
-from common.outbox import OutboxRelay
+from common.metrics import queue_probe, record_outbox_backlog, serve_worker_metrics
+from common.outbox import OutboxRelay, outbox_backlog
+from common.resources import load_resources
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
 from common.worker import run_until_stopped
-from order import api, consumer, repository
+from order import api, consumer, repository, tracking
 from order.catalog import CatalogClient
+from order.live import StatusFeed
 from order.settings import Settings
 
 SERVICE = "order"
@@ -30,9 +34,14 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.sqlalchemy_url(SERVICE), settings.db_pool_size)
-        async with httpx.AsyncClient() as http:
+        async with AsyncExitStack() as stack:
+            http = await stack.enter_async_context(httpx.AsyncClient())
             app.state.engine = engine
             app.state.sessions = make_session_factory(engine)
+            app.state.sqs = await open_client(stack, "sqs", settings)  # metrics: queue depth
+            app.state.status_feed = StatusFeed(app.state.sessions, asyncpg_dsn(settings))
+            await app.state.status_feed.start()
+            stack.push_async_callback(app.state.status_feed.stop)
             app.state.catalog = CatalogClient(
                 http, settings.catalog_url, settings.catalog_timeout_seconds
             )
@@ -47,18 +56,33 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     async def database(app: FastAPI) -> None:
         await ping(app.state.engine)
 
+    async def outbox(app: FastAPI) -> None:
+        async with app.state.sessions() as session:
+            record_outbox_backlog(*await outbox_backlog(session, repository.outbox))
+
+    async def queue(app: FastAPI) -> None:
+        name = settings.order_queue_name
+        await queue_probe(app.state.sqs, name, load_resources().dlq_name(name))()
+
     return create_service_app(
         name=SERVICE,
         prefix=f"/{SERVICE}",
-        routers=[api.router],
+        routers=[tracking.router, api.router],  # /board before /{order_id}
         lifespan=lifespan,
         ready_checks=[database],
         max_body_bytes=settings.max_body_bytes,
+        metrics_probes=[outbox, queue],
     )
+
+
+def asyncpg_dsn(settings: Settings) -> str:
+    url = make_url(settings.sqlalchemy_url(SERVICE)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
 
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or Settings()
+    serve_worker_metrics(settings.worker_metrics_port)
     engine = make_engine(settings.sqlalchemy_url(SERVICE), settings.db_pool_size)
     sessions = make_session_factory(engine)
     async with AsyncExitStack() as stack:

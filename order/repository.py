@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     case,
+    func,
     select,
     update,
 )
@@ -93,6 +94,10 @@ daily_counters = Table(
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
+# NOTIFY'd with the history row id in the transaction of every status change (live views).
+STATUS_CHANNEL = "order_status"
+BOARD_STATUSES = (OrderStatus.PAID, OrderStatus.IN_PREPARATION, OrderStatus.READY)
+
 
 async def next_display_sequence(session: AsyncSession, day: date) -> int:
     result = await session.execute(
@@ -106,10 +111,15 @@ async def next_display_sequence(session: AsyncSession, day: date) -> int:
 
 async def insert_order(
     session: AsyncSession, order: dict[str, Any], lines: list[OrderLine]
-) -> None:
-    await session.execute(orders.insert().values(**order))
-    await session.execute(
-        order_items.insert(),
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Returns the rows as stored (RETURNING: no second read to answer the request)."""
+    stored = (
+        (await session.execute(orders.insert().values(**order).returning(*orders.c)))
+        .mappings()
+        .one()
+    )
+    items = await session.execute(
+        order_items.insert().returning(*order_items.c, sort_by_parameter_order=True),
         [
             {
                 "order_id": order["id"],
@@ -122,6 +132,7 @@ async def insert_order(
             for line in lines
         ],
     )
+    return dict(stored), [dict(row) for row in items.mappings().all()]
 
 
 async def add_history(
@@ -131,15 +142,19 @@ async def add_history(
     event_id: UUID | None = None,
     note: str | None = None,
 ) -> None:
-    await session.execute(
-        status_history.insert().values(
+    result = await session.execute(
+        status_history.insert()
+        .values(
             order_id=order_id,
             status=status.value,
             at=datetime.now(UTC),
             event_id=event_id,
             note=note,
         )
+        .returning(status_history.c.id)
     )
+    # Delivered to listeners at commit, never for a rolled-back change.
+    await session.execute(select(func.pg_notify(STATUS_CHANNEL, str(result.scalar_one()))))
 
 
 async def lock_order(session: AsyncSession, order_id: UUID) -> dict[str, Any] | None:
@@ -250,3 +265,44 @@ async def active_orders(session: AsyncSession, limit: int) -> list[dict[str, Any
         .all()
     )
     return [dict(row) for row in rows]
+
+
+async def status_changes_after(
+    session: AsyncSession, after_id: int, *, order_id: UUID | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """History rows with id > `after_id` (all orders, or one), with the display number."""
+    query = (
+        select(
+            status_history.c.id,
+            status_history.c.order_id,
+            status_history.c.status,
+            status_history.c.at,
+            orders.c.display_number,
+        )
+        .join(orders, orders.c.id == status_history.c.order_id)
+        .where(status_history.c.id > after_id)
+        .order_by(status_history.c.id)
+        .limit(limit)
+    )
+    if order_id is not None:
+        query = query.where(status_history.c.order_id == order_id)
+    return [dict(row) for row in (await session.execute(query)).mappings().all()]
+
+
+async def last_status_change_id(session: AsyncSession) -> int:
+    return int(
+        (
+            await session.execute(select(func.coalesce(func.max(status_history.c.id), 0)))
+        ).scalar_one()
+    )
+
+
+async def board_orders(session: AsyncSession) -> list[dict[str, Any]]:
+    """Display number and status of the orders a status board shows, oldest first."""
+    rows = await session.execute(
+        select(orders.c.display_number, orders.c.status)
+        .where(orders.c.status.in_([s.value for s in BOARD_STATUSES]))
+        .order_by(orders.c.created_at)
+        .limit(500)
+    )
+    return [dict(row) for row in rows.mappings().all()]

@@ -5,6 +5,7 @@ in one transaction (outbox), so no event is lost and no redelivery has a second 
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -50,21 +51,32 @@ ProductLookup = Callable[[list[UUID]], Awaitable[dict[UUID, CatalogProduct]]]
 Sessions = async_sessionmaker[AsyncSession]
 
 
+@dataclass(frozen=True)
+class PlacedOrder:
+    """`row`/`items` are the stored rows of a new order; None when an Idempotency-Key
+    replayed an earlier order (`created` False), which the caller reads back."""
+
+    id: UUID
+    created: bool
+    row: dict[str, Any] | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
 async def place_order(
     sessions: Sessions,
     lookup: ProductLookup,
     customer: Principal,
     items: list[RequestedItem],
     idempotency_key: str | None,
-) -> tuple[UUID, bool]:
-    """Returns (order id, created). A repeated Idempotency-Key returns the first order."""
+) -> PlacedOrder:
+    """A repeated Idempotency-Key returns the first order (created False)."""
     if idempotency_key:
         async with sessions() as session:
             existing = await repo.find_by_idempotency_key(
                 session, customer.subject, idempotency_key
             )
         if existing:
-            return existing["id"], False
+            return PlacedOrder(existing["id"], created=False)
     products = await lookup(sorted({item.product_id for item in items}, key=str))
     try:
         lines, total = price_order(items, products)
@@ -78,7 +90,7 @@ async def place_order(
     order_id, now = uuid4(), datetime.now(UTC)
     async with transaction(sessions) as session:
         number = display_number(await repo.next_display_sequence(session, now.date()))
-        await repo.insert_order(
+        row, stored_items = await repo.insert_order(
             session,
             {
                 "id": order_id,
@@ -110,7 +122,7 @@ async def place_order(
             repo.outbox,
             new_envelope(request, source=SOURCE, correlation_id=_request_correlation_id()),
         )
-    return order_id, True
+    return PlacedOrder(order_id, created=True, row=row, items=stored_items)
 
 
 def _request_correlation_id() -> UUID | None:

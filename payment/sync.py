@@ -18,7 +18,7 @@ from common.events import (
     PaymentRejected,
     new_envelope,
 )
-from common.logging import get_logger
+from common.logging import get_logger, set_correlation_id
 from payment.domain import (
     Payment,
     PaymentStatus,
@@ -43,6 +43,8 @@ async def apply_remote_state(ports: PaymentPorts, remote: RemotePayment) -> None
         payment = await ports.repository.get(remote.payment_id)
         if payment is None or remote.external_reference not in (None, payment.order_id):
             raise NotFound("unknown payment")
+        if payment.correlation_id:  # the webhook's log lines join the order's path
+            set_correlation_id(payment.correlation_id)
         transition = next_transition(payment.status, observed)
         if transition is None:
             return

@@ -85,8 +85,10 @@ async def get_ticket(production_id: UUID, _: StaffUser, repository: Repository) 
     responses=_ILLEGAL,
     summary="RECEIVED → IN_PREPARATION",
 )
-async def start(production_id: UUID, _: StaffUser, repository: Repository) -> TicketOut:
-    return await _advance(repository, production_id, Action.STARTED)
+async def start(
+    production_id: UUID, _: StaffUser, repository: Repository, request: Request
+) -> TicketOut:
+    return await _advance(request, repository, production_id, Action.STARTED)
 
 
 @router.put(
@@ -95,8 +97,10 @@ async def start(production_id: UUID, _: StaffUser, repository: Repository) -> Ti
     responses=_ILLEGAL,
     summary="IN_PREPARATION → READY",
 )
-async def complete(production_id: UUID, _: StaffUser, repository: Repository) -> TicketOut:
-    return await _advance(repository, production_id, Action.COMPLETED)
+async def complete(
+    production_id: UUID, _: StaffUser, repository: Repository, request: Request
+) -> TicketOut:
+    return await _advance(request, repository, production_id, Action.COMPLETED)
 
 
 @router.put(
@@ -105,9 +109,17 @@ async def complete(production_id: UUID, _: StaffUser, repository: Repository) ->
     responses=_ILLEGAL,
     summary="READY → DELIVERED",
 )
-async def deliver(production_id: UUID, _: StaffUser, repository: Repository) -> TicketOut:
-    return await _advance(repository, production_id, Action.DELIVERED)
+async def deliver(
+    production_id: UUID, _: StaffUser, repository: Repository, request: Request
+) -> TicketOut:
+    return await _advance(request, repository, production_id, Action.DELIVERED)
 
 
-async def _advance(repository: TicketStore, production_id: UUID, action: Action) -> TicketOut:
-    return TicketOut.of(await service.advance_ticket(repository, str(production_id), action))
+async def _advance(
+    request: Request, repository: TicketStore, production_id: UUID, action: Action
+) -> TicketOut:
+    ticket = await service.advance_ticket(repository, str(production_id), action)
+    feed = getattr(request.app.state, "kitchen_feed", None)
+    if feed is not None:  # kitchen screens see the change now, not at the next poll
+        feed.nudge()
+    return TicketOut.of(ticket)

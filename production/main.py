@@ -16,11 +16,15 @@ from common.cli import run_service_cli
 from common.dynamo import DynamoOutboxRelay
 from common.logging import configure_logging
 from common.messaging import Consumer, SqsPublisher
+from common.metrics import dynamo_outbox_probe, queue_probe, serve_worker_metrics
+from common.resources import load_resources
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
 from common.worker import Loop, run_until_stopped
+from production import tracking
 from production.api import router
 from production.consumer import handlers
+from production.live import KitchenFeed
 from production.repository import TicketRepository
 from production.settings import Settings
 
@@ -48,6 +52,11 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
             dynamodb = await open_client(stack, "dynamodb", settings)
             http = await stack.enter_async_context(httpx.AsyncClient())
             app.state.repository = make_repository(dynamodb, settings)
+            app.state.dynamodb = dynamodb
+            app.state.sqs = await open_client(stack, "sqs", settings)  # metrics: queue depth
+            app.state.kitchen_feed = KitchenFeed(app.state.repository, tracking.render_tickets)
+            await app.state.kitchen_feed.start()
+            stack.push_async_callback(app.state.kitchen_feed.stop)
             app.state.verifier = JwtVerifier(
                 key_source or jwks_from_url(settings.jwks_url, http),
                 issuer=settings.jwt_issuer,
@@ -55,13 +64,21 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
             )
             yield
 
+    async def outbox(app: FastAPI) -> None:
+        await dynamo_outbox_probe(app.state.dynamodb, settings.outbox_table)()
+
+    async def queue(app: FastAPI) -> None:
+        name = settings.production_queue_name
+        await queue_probe(app.state.sqs, name, load_resources().dlq_name(name))()
+
     return create_service_app(
         name="production",
         prefix="/production",
-        routers=[router],
+        routers=[tracking.router, router],  # /kitchen and /events before /{production_id}
         lifespan=lifespan,
         ready_checks=[tickets_table],
         max_body_bytes=settings.max_body_bytes,
+        metrics_probes=[outbox, queue],
     )
 
 
@@ -88,6 +105,7 @@ async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or Settings()
+    serve_worker_metrics(settings.worker_metrics_port)
     async with AsyncExitStack() as stack:
         await run_until_stopped(await worker_loops(stack, settings))
 
