@@ -18,8 +18,9 @@ run: setup
 demo: setup
 	$(PY) -m infra.local.demo
 
-test: setup
-	$(PY) -m pytest
+# Two workers: the Terraform apply mostly waits on the provider, the stacks on moto.
+test: setup browser
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup
 	$(PY) -m pytest -m "not e2e and not infra and not reliability"
@@ -50,3 +51,14 @@ compose-down:
 dlq: setup
 	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5055} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-test} \
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY-test} $(PY) -m infra.ops.dlq $(or $(ARGS),list)
+
+.PHONY: trace browser
+# make trace ORDER=<order uuid>: one order's timeline (local stack defaults; on AWS set
+# AWS_ENDPOINT_URL= and DB_*)
+trace: setup
+	DB_HOST=$${DB_HOST-127.0.0.1} DB_PORT=$${DB_PORT-5433} DB_USER=$${DB_USER-app} \
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5055} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-test} \
+	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY-test} $(PY) -m infra.ops.trace $(ORDER)
+
+browser:
+	@scripts/install-browser.sh || echo "no Chromium: the browser tests will say why they skip"

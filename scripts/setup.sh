@@ -29,3 +29,12 @@ if [ ! -f "$STAMP" ] || [ requirements.lock -nt "$STAMP" ]; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.lock
   touch "$STAMP"
 fi
+
+# checkov pins an older boto3 than the services use, so it lives in a venv of its own.
+CHECKOV_VENV=.venv-checkov
+CHECKOV_VERSION=3.3.30
+if [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
+  echo "setup: installing checkov $CHECKOV_VERSION into $CHECKOV_VENV"
+  "$PYTHON" -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+fi

@@ -120,3 +120,44 @@ async def aio_clients(aws: AwsResources) -> AsyncIterator[dict[str, Any]]:
         session.client("dynamodb", endpoint_url=aws.endpoint_url) as dynamodb,
     ):
         yield {"sqs": sqs, "dynamodb": dynamodb}
+
+
+FIGURES = ARTIFACTS / "figures.txt"
+
+
+def record_figure(line: str) -> None:
+    """Print a measured figure and keep it for the end-of-run summary (works under xdist)."""
+    print(line)
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    with FIGURES.open("a") as handle:
+        handle.write(line.rstrip() + "\n")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller, not an xdist worker
+        FIGURES.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if hasattr(terminalreporter.config, "workerinput") or not FIGURES.exists():
+        return
+    terminalreporter.section("figures")
+    for line in FIGURES.read_text().splitlines():
+        terminalreporter.write_line(line)
+
+
+# Under `pytest -n 2 --dist loadgroup`, tests sharing an expensive fixture must land on the
+# same worker: one Terraform apply, one stack per package that shares one.
+_SHARED_BY_PACKAGE = ("security", "tracking")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+        if parts[0] == "infra" and parts[-1].startswith("test_terraform"):
+            group = "terraform"
+        elif parts[0] in _SHARED_BY_PACKAGE:
+            group = parts[0]
+        else:
+            group = "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -22,6 +22,7 @@ import httpx
 from common.resources import load_resources
 from infra.local.demo import DEMO_PRODUCTS, LOCAL_STAFF
 from infra.local.stack import Stack
+from tests.conftest import record_figure
 
 ORDERS = int(os.environ.get("RELIABILITY_ORDERS", "200"))
 FINAL = {"DELIVERED", "CANCELLED"}
@@ -182,7 +183,7 @@ def report(
         **extra,
     }
     line = f"[reliability] {name}: " + " ".join(f"{k}={v}" for k, v in figures.items())
-    print(line)
+    record_figure(line)
     return line
 
 
@@ -196,6 +197,8 @@ async def running(coroutine: Any) -> AsyncIterator[asyncio.Task[Any]]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        elif not task.cancelled() and task.exception() is not None:
+            raise RuntimeError("a background helper of the test crashed") from task.exception()
 
 
 async def duplicating_pump(
@@ -213,26 +216,30 @@ async def duplicating_pump(
 
         async def pump(tap_url: str, target_url: str) -> None:
             while not stop.is_set():
-                batch = (
-                    await sqs.receive_message(
-                        QueueUrl=tap_url,
-                        MaxNumberOfMessages=10,
-                        WaitTimeSeconds=1,
-                        MessageAttributeNames=["All"],
-                    )
-                ).get("Messages", [])
-                for copy in (1, 2):
-                    for message in batch:
-                        await sqs.send_message(
-                            QueueUrl=target_url,
-                            MessageBody=message["Body"],
-                            MessageAttributes=message.get("MessageAttributes", {}),
-                        )
-                        counter[f"copy{copy}"] += 1
+                try:
+                    await pump_batch(tap_url, target_url)
+                except Exception:  # an emulator hiccup must not silently stop the pump
+                    counter["pump_errors"] += 1
+                    await asyncio.sleep(0.5)
+
+        async def pump_batch(tap_url: str, target_url: str) -> None:
+            response = await sqs.receive_message(
+                QueueUrl=tap_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                MessageAttributeNames=["All"],
+            )
+            batch = response.get("Messages", [])
+            for copy in (1, 2):
                 for message in batch:
-                    await sqs.delete_message(
-                        QueueUrl=tap_url, ReceiptHandle=message["ReceiptHandle"]
+                    await sqs.send_message(
+                        QueueUrl=target_url,
+                        MessageBody=message["Body"],
+                        MessageAttributes=message.get("MessageAttributes", {}),
                     )
+                    counter[f"copy{copy}"] += 1
+            for message in batch:
+                await sqs.delete_message(QueueUrl=tap_url, ReceiptHandle=message["ReceiptHandle"])
 
         await asyncio.gather(*(pump(*pair) for pair in urls.values()))
 

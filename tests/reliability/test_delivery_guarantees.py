@@ -16,7 +16,7 @@ import pytest
 
 from common.resources import load_resources
 from infra.local.stack import Stack, StackPorts
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, record_figure
 from tests.reliability.harness import (
     ORDERS,
     ChaosProxy,
@@ -213,7 +213,7 @@ def test_orders_are_accepted_while_sqs_is_down_and_published_when_it_returns() -
 
     order_ids, statuses, outage = asyncio.run(main())
     paid = sum(1 for s in statuses.values() if s == "PAID")
-    print(
+    record_figure(
         f"[reliability] SQS outage: submitted={len(order_ids)} accepted={len(order_ids)} "
         f"paid_after_recovery={paid} lost={len(order_ids) - paid} outage_s={outage}"
     )

@@ -17,7 +17,7 @@ from common.resources import load_resources
 from infra.local.demo import customer_token, ensure_products, payment_of, staff_token
 from infra.local.stack import Stack, StackPorts
 from infra.ops import dlq
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, record_figure
 from tests.reliability.harness import (
     count_by_order,
     dlq_depths,
@@ -198,7 +198,7 @@ def test_rejected_and_expired_payments_cancel_the_order_and_never_reach_the_kitc
     item = dynamodb.get_item(
         TableName="payment-payments", Key={"payment_id": {"S": expired_payment}}
     )["Item"]
-    print(
+    record_figure(
         f"[reliability] compensation: cancelled=2 tickets={tickets[rejected] + tickets[expired]} "
         f"late_approval_flagged={item.get('needs_refund', {}).get('BOOL')}"
     )
