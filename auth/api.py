@@ -16,11 +16,24 @@ from auth.schemas import (
     TokenOut,
 )
 from auth.signing import KeyRing
+from auth.throttle import Throttle
 from auth.tokens import TokenMinter
-from common.security import CurrentUser
+from common.security import CurrentUser, client_ip
 
 router = APIRouter(tags=["auth"])
 JWKS_MAX_AGE_SECONDS = 300  # verifiers may cache; rotation keeps old keys far longer
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many attempts from this address or for this account",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until an attempt is allowed again",
+                "schema": {"type": "integer"},
+                "required": True,
+            }
+        },
+    }
+}
 
 
 def _state(name: str) -> Any:
@@ -35,6 +48,15 @@ Tokens = Annotated[TokenMinter, _state("tokens")]
 Hasher = Annotated[service.PasswordHasher, _state("hasher")]
 Keys = Annotated[KeyRing, _state("key_ring")]
 Issuer = Annotated[str, _state("issuer")]
+Throttles = Annotated[Throttle, _state("throttle")]
+
+
+def _client_ip(request: Request) -> str:
+    hops: int = request.app.state.proxy_hops
+    return client_ip(request, trust_proxy_headers=hops > 0, proxy_hops=hops)
+
+
+ClientIp = Annotated[str, Depends(_client_ip)]
 
 
 @router.post("/token/anonymous", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
@@ -42,26 +64,56 @@ async def anonymous_token(tokens: Tokens) -> TokenOut:
     return TokenOut.of(await service.issue_anonymous_token(tokens))
 
 
-@router.post("/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerTokenOut)
-async def register_customer(body: RegisterIn, repo: Repository, tokens: Tokens) -> CustomerTokenOut:
+@router.post(
+    "/customers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CustomerTokenOut,
+    responses={409: {"description": "CPF already registered"}, **THROTTLED},
+)
+async def register_customer(
+    body: RegisterIn, repo: Repository, tokens: Tokens, throttle: Throttles, ip: ClientIp
+) -> CustomerTokenOut:
     customer, token = await service.register_customer(
-        repo, tokens, name=body.name, email=body.email, cpf=body.cpf
+        repo, tokens, throttle, client_ip=ip, name=body.name, email=body.email, cpf=body.cpf
     )
     return CustomerTokenOut.of_customer(customer, token)
 
 
-@router.post("/customers/identify", response_model=CustomerTokenOut)
-async def identify_customer(body: CpfIn, repo: Repository, tokens: Tokens) -> CustomerTokenOut:
-    customer, token = await service.identify_customer(repo, tokens, cpf=body.cpf)
+@router.post(
+    "/customers/identify",
+    response_model=CustomerTokenOut,
+    responses={404: {"description": "No customer with this CPF"}, **THROTTLED},
+)
+async def identify_customer(
+    body: CpfIn, repo: Repository, tokens: Tokens, throttle: Throttles, ip: ClientIp
+) -> CustomerTokenOut:
+    customer, token = await service.identify_customer(
+        repo, tokens, throttle, client_ip=ip, cpf=body.cpf
+    )
     return CustomerTokenOut.of_customer(customer, token)
 
 
-@router.post("/staff/login", response_model=TokenOut)
+@router.post(
+    "/staff/login",
+    response_model=TokenOut,
+    responses={401: {"description": "Invalid username or password"}, **THROTTLED},
+)
 async def staff_login(
-    body: StaffLoginIn, repo: Repository, hasher: Hasher, tokens: Tokens
+    body: StaffLoginIn,
+    repo: Repository,
+    hasher: Hasher,
+    tokens: Tokens,
+    throttle: Throttles,
+    ip: ClientIp,
 ) -> TokenOut:
     token = await service.login_staff(
-        repo, hasher, tokens, username=body.username, password=body.password
+        repo,
+        hasher,
+        tokens,
+        throttle,
+        client_ip=ip,
+        username=body.username,
+        password=body.password,
     )
     return TokenOut.of(token)
 

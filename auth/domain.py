@@ -81,6 +81,8 @@ class StaffAccount:
     username: str
     password_hash: str
     role: StaffRole
+    active: bool = True  # deactivated accounts cannot log in; the row stays for the audit
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def compact_jwt(signed: bytes, signature: bytes) -> str:
 
 
 def check_username(username: str) -> str:
-    if not re.match(USERNAME_PATTERN, username):
+    if not re.fullmatch(USERNAME_PATTERN, username):  # match() lets "name\n" through
         raise ValueError("username must be 3 to 64 letters, digits, '.', '_' or '-'")
     return username
 

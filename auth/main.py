@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from auth import api, service
+from auth import api, service, staff_api
 from auth.domain import StaffRole
 from auth.keys import open_key_ring
 from auth.passwords import Argon2Hasher
@@ -51,6 +51,10 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
             app.state.hasher = hasher
             app.state.key_ring = key_ring
             app.state.issuer = settings.jwt_issuer
+            app.state.throttle = settings.throttle(repository)
+            app.state.proxy_hops = (
+                settings.trusted_proxy_hops if settings.trust_proxy_headers else 0
+            )
             app.state.tokens = TokenMinter(
                 key_ring.signer,
                 issuer=settings.jwt_issuer,
@@ -72,7 +76,7 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     return create_service_app(
         name="auth",
         prefix="/auth",
-        routers=[api.router],
+        routers=[api.router, staff_api.router],
         lifespan=lifespan,
         ready_checks=[database],
         max_body_bytes=settings.max_body_bytes,

@@ -1,20 +1,27 @@
-"""Postgres persistence of customers and staff accounts (SQLAlchemy Core, asyncpg)."""
+"""Postgres persistence of customers, staff accounts and throttled attempts (SQLAlchemy Core)."""
 
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     CHAR,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    Identity,
+    Index,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    delete,
     func,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -46,9 +53,23 @@ staff_users = Table(
     Column("password_hash", Text, nullable=False),
     Column("role", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("deactivated_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("username", name="uq_staff_users_username"),
     CheckConstraint("role IN ('staff', 'admin')", name="ck_staff_users_role"),
 )
+
+# One row per throttled attempt (a sliding log), see auth.throttle.
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("bucket", String(200), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Index("ix_attempts_bucket_attempted_at", "bucket", "attempted_at"),
+    Index("ix_attempts_attempted_at", "attempted_at"),
+)
+SWEEP_BATCH = 100  # stale rows removed per attempt: amortised, the table stays small
 
 
 def _customer(row: Any) -> Customer:
@@ -59,7 +80,12 @@ def _customer(row: Any) -> Customer:
 
 def _staff(row: Any) -> StaffAccount:
     return StaffAccount(
-        id=row.id, username=row.username, password_hash=row.password_hash, role=row.role
+        id=row.id,
+        username=row.username,
+        password_hash=row.password_hash,
+        role=row.role,
+        active=row.active,
+        created_at=row.created_at,
     )
 
 
@@ -122,3 +148,76 @@ class AuthRepository:
         )
         async with self._engine.begin() as conn:
             await conn.execute(statement)
+
+    async def list_staff(self) -> list[StaffAccount]:
+        query = select(staff_users).order_by(staff_users.c.username)
+        async with self._engine.connect() as conn:
+            return [_staff(row) for row in await conn.execute(query)]
+
+    async def deactivate_staff(self, username: str, at: datetime) -> bool:
+        """Deactivate unless it is the last active admin; False when that refused it.
+
+        An advisory lock serialises deactivations, so two admins removing each other at
+        the same moment cannot leave the platform with no admin at all.
+        """
+        async with self._engine.begin() as conn:
+            await conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("staff_users"))))
+            other_admins = (
+                select(func.count())
+                .select_from(staff_users)
+                .where(
+                    staff_users.c.role == "admin",
+                    staff_users.c.active,
+                    staff_users.c.username != username,
+                )
+                .scalar_subquery()
+            )
+            statement = (
+                update(staff_users)
+                .where(
+                    staff_users.c.username == username,
+                    (staff_users.c.role != "admin") | (other_admins > 0),
+                )
+                .values(
+                    active=False, deactivated_at=func.coalesce(staff_users.c.deactivated_at, at)
+                )
+                .returning(staff_users.c.id)
+            )
+            return (await conn.execute(statement)).first() is not None
+
+    async def hit_attempt(
+        self, bucket: str, *, limit: int, window: timedelta, now: datetime, keep: timedelta
+    ) -> float | None:
+        """Record an attempt in `bucket` unless `limit` were made within `window`.
+
+        Returns None when recorded, else the seconds until the oldest counted attempt
+        leaves the window. The per-bucket advisory lock makes check-and-record atomic
+        across every instance of the service; each call also sweeps a few rows older than
+        `keep` (the longest window in use) so abandoned buckets do not pile up.
+        """
+        since = now - window
+        async with self._engine.begin() as conn:
+            await conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(bucket))))
+            count, oldest = (
+                await conn.execute(
+                    select(func.count(), func.min(attempts.c.attempted_at)).where(
+                        attempts.c.bucket == bucket, attempts.c.attempted_at > since
+                    )
+                )
+            ).one()
+            if count >= limit:
+                retry_after: float = max((oldest - since).total_seconds(), 0.0)
+                return retry_after
+            await conn.execute(attempts.insert().values(bucket=bucket, attempted_at=now))
+            stale = (
+                select(attempts.c.id)
+                .where(attempts.c.attempted_at < now - keep)
+                .limit(SWEEP_BATCH)
+                .scalar_subquery()
+            )
+            await conn.execute(delete(attempts).where(attempts.c.id.in_(stale)))
+            return None
+
+    async def clear_attempts(self, bucket: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(attempts).where(attempts.c.bucket == bucket))

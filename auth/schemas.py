@@ -1,5 +1,6 @@
 """Auth request and response bodies (pydantic): the API contract, validated at the edge."""
 
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -9,7 +10,11 @@ from auth.domain import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    USERNAME_PATTERN,
     Customer,
+    StaffAccount,
+    StaffRole,
     normalize_cpf,
     normalize_email,
 )
@@ -43,6 +48,34 @@ class StaffLoginIn(BaseModel):
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
+
+
+class StaffIn(BaseModel):
+    """An admin creates a staff (or admin) account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(pattern=USERNAME_PATTERN, examples=["cook.maria"])
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
+    role: StaffRole = "staff"
+
+
+class StaffOut(BaseModel):
+    id: UUID
+    username: str
+    role: StaffRole
+    active: bool
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, account: StaffAccount) -> "StaffOut":
+        return cls(
+            id=account.id,
+            username=account.username,
+            role=account.role,
+            active=account.active,
+            created_at=account.created_at,
+        )
 
 
 class TokenOut(BaseModel):

@@ -13,6 +13,7 @@ from auth.domain import (
     check_username,
     normalize_cpf,
 )
+from auth.throttle import Throttle
 from auth.tokens import IssuedToken
 from common.errors import Conflict, NotFound, Unauthorized
 from common.logging import get_logger
@@ -30,6 +31,8 @@ class StaffRepository(Protocol):
     async def staff_by_username(self, username: str) -> StaffAccount | None: ...
     async def add_staff_if_absent(self, account: StaffAccount) -> bool: ...
     async def set_password_hash(self, account_id: UUID, password_hash: str) -> None: ...
+    async def list_staff(self) -> list[StaffAccount]: ...
+    async def deactivate_staff(self, username: str, at: datetime) -> bool: ...
 
 
 class PasswordHasher(Protocol):
@@ -51,8 +54,17 @@ async def issue_anonymous_token(tokens: TokenMinter) -> IssuedToken:
 
 
 async def register_customer(
-    customers: CustomerRepository, tokens: TokenMinter, *, name: str, email: str, cpf: str
+    customers: CustomerRepository,
+    tokens: TokenMinter,
+    throttle: Throttle,
+    *,
+    client_ip: str,
+    name: str,
+    email: str,
+    cpf: str,
 ) -> tuple[Customer, IssuedToken]:
+    # Throttled like identify: a 409 here tells whether a CPF is registered.
+    await throttle.customer_lookup(client_ip)
     customer = Customer(
         id=uuid4(), cpf=normalize_cpf(cpf), name=name, email=email, created_at=datetime.now(UTC)
     )
@@ -63,8 +75,14 @@ async def register_customer(
 
 
 async def identify_customer(
-    customers: CustomerRepository, tokens: TokenMinter, *, cpf: str
+    customers: CustomerRepository,
+    tokens: TokenMinter,
+    throttle: Throttle,
+    *,
+    client_ip: str,
+    cpf: str,
 ) -> tuple[Customer, IssuedToken]:
+    await throttle.customer_lookup(client_ip)  # the answer carries a name and an e-mail
     customer = await customers.customer_by_cpf(normalize_cpf(cpf))
     if customer is None:
         raise NotFound("no customer with this CPF")
@@ -75,16 +93,20 @@ async def login_staff(
     staff: StaffRepository,
     hasher: PasswordHasher,
     tokens: TokenMinter,
+    throttle: Throttle,
     *,
+    client_ip: str,
     username: str,
     password: str,
 ) -> IssuedToken:
+    await throttle.staff_login(client_ip, username)  # before the costly hash check
     account = await staff.staff_by_username(username)
     # Unknown users still pay for a hash check: timing must not reveal which usernames exist.
     valid = await hasher.verify(account.password_hash if account else None, password)
-    if account is None or not valid:
+    if account is None or not valid or not account.active:
         log.info("staff login refused")
         raise Unauthorized(LOGIN_FAILED)
+    await throttle.staff_login_succeeded(username)
     if hasher.needs_rehash(account.password_hash):  # KDF parameters were raised since
         await staff.set_password_hash(account.id, await hasher.hash(password))
     return await tokens.mint(Identity.of_staff(account))
@@ -112,3 +134,40 @@ async def create_staff_account(
     if created:
         log.info("staff account created", extra={"username": username, "role": role})
     return created
+
+
+async def add_staff_account(
+    staff: StaffRepository,
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    password: str,
+    role: StaffRole,
+    by: str,
+) -> StaffAccount:
+    """An admin creates a staff or admin account; an existing username is a conflict."""
+    if not await create_staff_account(
+        staff, hasher, username=username, password=password, role=role
+    ):
+        raise Conflict("a staff account with this username already exists")
+    account = await staff.staff_by_username(username)
+    assert account is not None
+    log.info("staff account added", extra={"username": username, "role": role, "by": by})
+    return account
+
+
+async def list_staff_accounts(staff: StaffRepository) -> list[StaffAccount]:
+    return await staff.list_staff()
+
+
+async def deactivate_staff_account(staff: StaffRepository, *, username: str, by: str) -> None:
+    """Deactivate (never delete) an account. Tokens already issued live out their short
+    lifetime; the last active admin cannot be deactivated, so someone can always manage."""
+    account = await staff.staff_by_username(username)
+    if account is None:
+        raise NotFound("no staff account with this username")
+    if str(account.id) == by:
+        raise Conflict("an admin cannot deactivate their own account")
+    if not await staff.deactivate_staff(username, datetime.now(UTC)):
+        raise Conflict("the last active admin cannot be deactivated")
+    log.info("staff account deactivated", extra={"username": username, "by": by})

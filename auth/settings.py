@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from auth.domain import StaffRole
+from auth.throttle import AttemptStore, Rule, Throttle
 from common.resources import load_resources
 from common.settings import PostgresSettings
 
@@ -35,12 +36,32 @@ class Settings(PostgresSettings):
     admin_username: str = "admin"
     admin_password: SecretStr = SecretStr(LOCAL_ADMIN_PASSWORD)
 
+    # Throttling (auth/throttle.py): attempts allowed per sliding window, in seconds.
+    login_ip_limit: int = Field(20, ge=1)
+    login_ip_window_seconds: int = Field(60, ge=1)
+    login_account_limit: int = Field(5, ge=1)
+    login_account_window_seconds: int = Field(15 * 60, ge=1)
+    lookup_ip_limit: int = Field(30, ge=1)  # totems of one restaurant may share an address
+    lookup_ip_window_seconds: int = Field(60, ge=1)
+    # Client address for per-IP limits: X-Forwarded-For as written by our own proxies (the
+    # entry TRUSTED_PROXY_HOPS from the right), or the socket peer when not trusted.
+    trust_proxy_headers: bool = Field(True, alias="TRUST_PROXY_HEADERS")
+    trusted_proxy_hops: int = Field(1, ge=0, alias="TRUSTED_PROXY_HOPS")
+
     def seed_accounts(self) -> list[tuple[str, str, StaffRole]]:
         seeds: list[tuple[str, str, StaffRole]] = [
             (self.staff_username, self.staff_password.get_secret_value(), "staff"),
             (self.admin_username, self.admin_password.get_secret_value(), "admin"),
         ]
         return [seed for seed in seeds if seed[0]]
+
+    def throttle(self, store: AttemptStore) -> Throttle:
+        return Throttle(
+            store,
+            login_per_ip=Rule(self.login_ip_limit, self.login_ip_window_seconds),
+            login_per_account=Rule(self.login_account_limit, self.login_account_window_seconds),
+            lookup_per_ip=Rule(self.lookup_ip_limit, self.lookup_ip_window_seconds),
+        )
 
     @model_validator(mode="after")
     def _resolve_signer(self) -> "Settings":

@@ -57,6 +57,11 @@ def _ports(request: Request) -> PaymentPorts:
     "/webhook",
     response_model=WebhookAck,
     summary="Mercado Pago notification (signed with x-signature)",
+    responses={
+        401: {"description": "Missing, forged or stale x-signature"},
+        404: {"description": "Mercado Pago does not know this payment"},
+        502: {"description": "Mercado Pago unreachable: it retries the notification"},
+    },
 )
 async def webhook(
     request: Request,

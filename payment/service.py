@@ -1,5 +1,6 @@
 """Payment use cases: one function per event or request; ports come in `PaymentPorts`."""
 
+import asyncio
 from contextlib import suppress
 from datetime import datetime
 from typing import Any, Literal
@@ -28,8 +29,11 @@ log = get_logger(__name__)
 async def request_payment(ports: PaymentPorts, envelope: Envelope[OrderPaymentRequested]) -> None:
     event, repository = envelope.payload, ports.repository
     order_id = str(event.order_id)
-    known = await repository.find_by_order(order_id)
-    if known is not None or await repository.order_was_cancelled(order_id):
+    # Both reads at once: one round trip of waiting instead of two (docs/performance.md).
+    known, cancelled = await asyncio.gather(
+        repository.find_by_order(order_id), repository.order_was_cancelled(order_id)
+    )
+    if known is not None or cancelled:
         await _record(repository, envelope)  # a redelivery, or nothing left to charge
         return
     now = ports.clock()

@@ -49,18 +49,28 @@ def create_gateway(routes: dict[str, str]) -> Starlette:
                 {"error": "not_found", "detail": "no service at this path", "correlation_id": None},
                 status_code=404,
             )
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        # Values without surrounding whitespace, as HTTP defines them (httpx refuses to send
+        # "Bearer " as is; the service must see it, and answer 401, not the gateway 502).
+        headers = [
+            (k, v.strip()) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP
+        ]
         client_host = request.client.host if request.client else "unknown"
         headers.append(("x-forwarded-for", client_host))
-        upstream_request = client.build_request(
-            request.method,
-            upstream + request.url.path,
-            params=request.query_params,
-            headers=headers,
-            content=request.stream(),
-        )
+        # Path and query as received, still percent-encoded: decoded, "%04" would be a raw
+        # control character no URL may carry, and a dict of params keeps one `ids=` of many.
+        target = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+        if request.scope.get("query_string"):
+            target += "?" + request.scope["query_string"].decode("latin-1")
         try:
+            upstream_request = client.build_request(
+                request.method, upstream + target, headers=headers, content=request.stream()
+            )
             upstream_response = await client.send(upstream_request, stream=True)
+        except (httpx.InvalidURL, httpx.LocalProtocolError) as exc:  # no client may send that
+            return JSONResponse(
+                {"error": "bad_request", "detail": str(exc), "correlation_id": None},
+                status_code=400,
+            )
         except httpx.HTTPError:
             return JSONResponse(
                 {

@@ -162,6 +162,16 @@ def test_a_key_file_alone_selects_the_file_signer(tmp_path: Path) -> None:
         Settings(signer="kms")
 
 
+# Production wiring, so that each test below is about the seeded passwords only.
+PROD: dict[str, Any] = {
+    "environment": "prod",
+    "jwt_issuer": "https://api.example.com/auth",
+    "jwks_url": "http://internal-alb.example.com/auth/.well-known/jwks.json",
+    "db_host": "auth.cluster.example.com",
+    "db_password": "a-database-password",
+}
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -172,20 +182,18 @@ def test_a_key_file_alone_selects_the_file_signer(tmp_path: Path) -> None:
 )
 def test_prod_settings_refuse_the_local_default_passwords(overrides: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="local default"):
-        Settings(environment="prod", jwt_issuer="https://api.example.com/auth", **overrides)
+        Settings(**PROD, **overrides)
 
 
 def test_prod_settings_accept_seeding_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTH_STAFF_USERNAME", "")
     monkeypatch.setenv("AUTH_ADMIN_USERNAME", "")
-    settings = Settings(environment="prod", jwt_issuer="https://api.example.com/auth")
-    assert settings.seed_accounts() == []
+    assert Settings(**PROD).seed_accounts() == []
 
 
 def test_prod_settings_accept_real_passwords() -> None:
     settings = Settings(
-        environment="prod",
-        jwt_issuer="https://api.example.com/auth",
+        **PROD,
         staff_password="prod-staff-password",
         admin_password="prod-admin-pw-1",
     )
