@@ -8,6 +8,7 @@ help:
 	@echo "make demo    walk one order from the totem to DELIVERED against the running stack"
 	@echo "make test    the whole test suite (starts and stops what it needs)"
 	@echo "make lint    ruff + mypy"
+	@echo "make bench   API vs a bare ceiling, pipeline vs a bare SQS floor, peak RSS"
 
 setup:
 	@scripts/setup.sh
@@ -20,7 +21,7 @@ demo: setup
 
 # Two workers: the Terraform apply mostly waits on the provider, the stacks on moto.
 test: setup browser
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2
 
 test-fast: setup
 	$(PY) -m pytest -m "not e2e and not infra and not reliability"
@@ -28,7 +29,7 @@ test-fast: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy common auth catalog order payment production infra/local
+	$(PY) -m mypy common auth catalog order payment production infra/local infra/ops bench
 
 format: setup
 	$(PY) -m ruff check --fix .
@@ -62,3 +63,7 @@ trace: setup
 
 browser:
 	@scripts/install-browser.sh || echo "no Chromium: the browser tests will say why they skip"
+
+.PHONY: bench
+bench: setup  ## performance figures, not part of make test (docs/performance.md)
+	$(PY) -m bench $(ARGS)

@@ -146,18 +146,26 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(line)
 
 
-# Under `pytest -n 2 --dist loadgroup`, tests sharing an expensive fixture must land on the
-# same worker: one Terraform apply, one stack per package that shares one.
+# Under `pytest -n 2`, tests sharing an expensive fixture must land on the same worker: one
+# Terraform apply, one stack per package that shares one. (xdist_group markers are ignored by
+# pytest-xdist 3.8 under pytest 9, so the grouping is a scheduler of our own.)
 _SHARED_BY_PACKAGE = ("security", "tracking")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
-        if parts[0] == "infra" and parts[-1].startswith("test_terraform"):
-            group = "terraform"
-        elif parts[0] in _SHARED_BY_PACKAGE:
-            group = parts[0]
-        else:
-            group = "/".join(parts)
-        item.add_marker(pytest.mark.xdist_group(group))
+def xdist_group_of(nodeid: str) -> str:
+    parts = nodeid.split("::", 1)[0].split("/")
+    if parts[:2] == ["tests", "infra"] and parts[-1].startswith("test_terraform"):
+        return "terraform"
+    if len(parts) > 2 and parts[1] in _SHARED_BY_PACKAGE:
+        return parts[1]
+    return "/".join(parts)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group_of(nodeid)
+
+    return GroupScheduling(config, log)
