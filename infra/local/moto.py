@@ -1,4 +1,7 @@
-"""The moto server: SQS, DynamoDB, Secrets Manager and KMS on one local port."""
+"""The moto server: SQS, DynamoDB, Secrets Manager and KMS on one local port.
+
+Started through `infra.local.moto_server`, which keeps DynamoDB transactions isolated.
+"""
 
 import subprocess
 from pathlib import Path
@@ -18,7 +21,7 @@ class MotoServer:
 
     def start(self) -> None:
         self.process = start_python(
-            ["-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            ["-m", "infra.local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
             env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
             log_path=self.log_path,
         )
