@@ -4,7 +4,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -171,17 +171,6 @@ def _valid_correlation_id(value: str | None) -> str:
         except ValueError:
             pass
     return str(uuid.uuid4())
-
-
-def route_paths(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every route, used by the authorization matrix tests."""
-    out: list[tuple[str, str]] = []
-    for route in app.routes:
-        methods: Any = getattr(route, "methods", None) or ()
-        for method in sorted(methods):
-            if method not in {"HEAD", "OPTIONS"}:
-                out.append((method, getattr(route, "path", "")))
-    return out
 
 
 # ---- server-sent events ---------------------------------------------------------------

@@ -6,7 +6,6 @@ initdb refuses to run as root, so as root the server runs as the `postgres` user
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import asyncpg
@@ -99,11 +98,3 @@ class LocalPostgres:
                 await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if (self.data_dir / "postmaster.pid").exists():
-                return
-            time.sleep(0.1)
-        raise TimeoutError("postgres did not start")
