@@ -37,7 +37,7 @@ THROTTLED: dict[int | str, dict[str, Any]] = {
 
 
 def _state(name: str) -> Any:
-    def dependency(request: Request) -> Any:
+    async def dependency(request: Request) -> Any:
         return getattr(request.app.state, name)
 
     return Depends(dependency)
@@ -51,7 +51,7 @@ Issuer = Annotated[str, _state("issuer")]
 Throttles = Annotated[Throttle, _state("throttle")]
 
 
-def _client_ip(request: Request) -> str:
+async def _client_ip(request: Request) -> str:
     hops: int = request.app.state.proxy_hops
     return client_ip(request, trust_proxy_headers=hops > 0, proxy_hops=hops)
 

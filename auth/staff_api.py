@@ -20,12 +20,12 @@ router = APIRouter(
 )
 
 
-def _repository(request: Request) -> AuthRepository:
+async def _repository(request: Request) -> AuthRepository:
     repository: AuthRepository = request.app.state.repository
     return repository
 
 
-def _hasher(request: Request) -> service.PasswordHasher:
+async def _hasher(request: Request) -> service.PasswordHasher:
     hasher: service.PasswordHasher = request.app.state.hasher
     return hasher
 

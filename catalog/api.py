@@ -14,7 +14,7 @@ from common.security import StaffUser
 router = APIRouter(tags=["catalog"])
 
 
-def _repository(request: Request) -> ProductRepository:
+async def _repository(request: Request) -> ProductRepository:
     repository: ProductRepository = request.app.state.repository
     return repository
 

@@ -29,7 +29,7 @@ _ILLEGAL: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_repository(request: Request) -> TicketStore:
+async def get_repository(request: Request) -> TicketStore:
     repository: TicketStore = request.app.state.repository
     return repository
 

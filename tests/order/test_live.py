@@ -1,8 +1,10 @@
 """The order status feed: LISTEN/NOTIFY on real Postgres, and polling when it cannot listen."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 from uuid import UUID, uuid4
 
 import pytest
@@ -93,5 +95,48 @@ async def test_without_listen_the_feed_polls_and_a_rolled_back_change_is_never_s
             row = await subscription.next(5)
             assert row is not None and row["status"] == OrderStatus.CANCELLED.value
             assert not feed.listening
+    finally:
+        await feed.stop()
+
+
+class CountingSessions:
+    """The feed's session factory, counting the sessions (reads) it opens."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.opened = 0
+
+    def __call__(self) -> AsyncSession:
+        self.opened += 1
+        return self._sessions()
+
+
+async def test_nobody_watching_costs_no_reads_and_a_late_subscriber_starts_from_now(
+    database: tuple[Settings, async_sessionmaker[AsyncSession]],
+) -> None:
+    settings, sessions = database
+    counting = CountingSessions(sessions)
+    feed = StatusFeed(
+        cast(async_sessionmaker[AsyncSession], counting),
+        asyncpg_dsn(settings),
+        safety_poll_seconds=0.2,
+    )
+    await feed.start()
+    try:
+        for _ in range(50):
+            if feed.listening:
+                break
+            await asyncio.sleep(0.1)
+        assert feed.listening
+        reads_before = counting.opened
+        for number in ("B-001", "B-002", "B-003"):
+            await new_order(sessions, number)
+        await asyncio.sleep(1.0)  # three NOTIFYs and several safety polls
+        assert counting.opened == reads_before
+        async with feed.subscribe() as subscription:
+            await new_order(sessions, "B-004")
+            row = await subscription.next(5)
+            assert row is not None and row["display_number"] == "B-004"
+            assert await subscription.next(0.5) is None  # B-001..3 were not news to it
     finally:
         await feed.stop()
