@@ -40,7 +40,7 @@ def parse(argv: list[str] | None = None) -> tuple[BenchOptions, Path | None]:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="also record py-spy profiles of the order API and the workers",
+        help="also record py-spy profiles of the order and catalog APIs and the workers",
     )
     parser.add_argument("--output", type=Path, help="also write the table to this file")
     parser.add_argument("--log-dir", type=Path, default=REPO_ROOT / "test-artifacts" / "bench")

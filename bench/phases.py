@@ -106,8 +106,10 @@ async def api_phase(
                     totals[label] = totals[label].merge(result)
             if profile_dir is not None:  # an extra, unmeasured round under the profiler
                 await _profiled(
-                    profile_dir / "order-api.txt",
-                    stack.processes["order-api"].pid,
+                    {
+                        profile_dir / f"{name}.txt": stack.processes[name].pid
+                        for name in ("order-api", "catalog-api")
+                    },
                     closed_loop(
                         "profiled",
                         sender(targets[0]),
@@ -120,13 +122,17 @@ async def api_phase(
     return [totals[t.label] for t in targets], cpu
 
 
-async def _profiled(output: Path, pid: int, work: Awaitable[object]) -> None:
-    recorder = profiling.start_recording(pid, output, seconds=600)
+async def _profiled(pids: dict[Path, int], work: Awaitable[object]) -> None:
+    recorders = [
+        profiling.start_recording(pid, output, seconds=600) for output, pid in pids.items()
+    ]
     try:
         await work
     finally:
-        recorder.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
-        await asyncio.to_thread(recorder.wait, 30)
+        for recorder in recorders:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+        for recorder in recorders:
+            await asyncio.to_thread(recorder.wait, 30)
 
 
 async def floor_phase(stack: Stack, orders: int, rate: float, wait_seconds: int) -> FlowFigures:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     func,
     select,
     text,
@@ -27,7 +28,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from catalog.domain import Category, CategoryEntry, Product, ProductDraft
-from common.db import ping
+from common.db import autocommit, ping
 
 metadata = MetaData()
 
@@ -95,15 +96,21 @@ def _fields(draft: ProductDraft) -> dict[str, Any]:
     }
 
 
+# The batch read is on every order's path: built once, so SQLAlchemy does not walk a new
+# statement for its cache key per call.
+_SELECT_MANY = _select_products().where(products.c.id.in_(bindparam("ids", expanding=True)))
+
+
 class CatalogRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reads = autocommit(engine)
 
     async def ping(self) -> None:
         await ping(self._engine)
 
     async def categories(self) -> list[CategoryEntry]:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = await conn.execute(select(categories.c.id, categories.c.name).order_by("id"))
         return [CategoryEntry(row.id, row.name) for row in rows]
 
@@ -111,20 +118,20 @@ class CatalogRepository:
         query = _select_products().where(products.c.active.is_(True))
         if category is not None:
             query = query.where(categories.c.name == category.value)
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = await conn.execute(query.order_by(categories.c.id, products.c.name))
         return [_product(row) for row in rows]
 
     async def get(self, product_id: UUID) -> Product | None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             row = (
                 await conn.execute(_select_products().where(products.c.id == product_id))
             ).first()
         return _product(row) if row else None
 
     async def get_many(self, ids: Sequence[UUID]) -> list[Product]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(_select_products().where(products.c.id.in_(ids)))
+        async with self._reads.connect() as conn:
+            rows = await conn.execute(_SELECT_MANY, {"ids": list(ids)})
         return [_product(row) for row in rows]
 
     async def add(self, product_id: UUID, draft: ProductDraft) -> Product:

@@ -8,6 +8,7 @@ attempt out with exponential backoff, so nothing is lost while SQS is down.
 """
 
 import asyncio
+import functools
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     select,
     text,
@@ -97,12 +99,22 @@ async def add_to_outbox(session: AsyncSession, outbox: Table, envelope: Envelope
 async def claim_inbox(session: AsyncSession, inbox: Table, envelope: Envelope[Any]) -> bool:
     """Record the event as processed in this transaction; False if it already was."""
     result = await session.execute(
+        _claim_statement(inbox),
+        {"event_id": envelope.meta.event_id, "event_name": envelope.meta.event_name},
+    )
+    return result.scalar_one_or_none() is not None
+
+
+@functools.cache
+def _claim_statement(inbox: Table) -> Any:
+    """Built once per table: a statement with the values baked in is re-walked for its
+    SQLAlchemy cache key on every execution."""
+    return (
         insert(inbox)
-        .values(event_id=envelope.meta.event_id, event_name=envelope.meta.event_name)
+        .values(event_id=bindparam("event_id"), event_name=bindparam("event_name"))
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(inbox.c.event_id)
     )
-    return result.scalar_one_or_none() is not None
 
 
 class OutboxRelay:

@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 import httpx
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jose import JWTError, jwt
+from jose import JWTError, jwk, jwt
+from jose.backends.base import Key
 
 from common.errors import Forbidden, Unauthorized
 from common.logging import get_logger
@@ -58,17 +59,26 @@ def jwks_from_url(url: str, client: httpx.AsyncClient) -> KeySource:
     return fetch
 
 
-def _rsa_signing_keys(jwks: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """kid -> JWK, keeping only RSA keys meant for RS256 signatures."""
-    return {
-        k["kid"]: k
-        for k in jwks.get("keys", [])
-        if isinstance(k, dict)
-        and isinstance(k.get("kid"), str)
-        and k.get("kty") == "RSA"
-        and k.get("alg", ALGORITHM) == ALGORITHM
-        and k.get("use", "sig") == "sig"
-    }
+def _rsa_signing_keys(jwks: dict[str, Any]) -> dict[str, Key]:
+    """kid -> public key, keeping only RSA keys meant for RS256 signatures.
+
+    Keys are built once per fetch: python-jose would otherwise rebuild the RSA key from the
+    JWK's base64 numbers on every verification (3 % of the order API's CPU under load)."""
+    keys: dict[str, Key] = {}
+    for k in jwks.get("keys", []):
+        if not (
+            isinstance(k, dict)
+            and isinstance(k.get("kid"), str)
+            and k.get("kty") == "RSA"
+            and k.get("alg", ALGORITHM) == ALGORITHM
+            and k.get("use", "sig") == "sig"
+        ):
+            continue
+        try:
+            keys[k["kid"]] = jwk.construct(k, ALGORITHM)
+        except Exception as exc:  # one broken key must not take the others with it
+            log.warning("ignoring unusable JWK %r: %s", k["kid"], exc)
+    return keys
 
 
 class JwtVerifier:
@@ -92,7 +102,7 @@ class JwtVerifier:
         self._retry_failed = min(retry_failed_fetch_seconds, min_refresh_seconds)
         self._clock = clock
         self._wall_clock = wall_clock
-        self._keys: dict[str, dict[str, Any]] = {}
+        self._keys: dict[str, Key] = {}
         self._fetched_at = float("-inf")
         self._last_attempt = float("-inf")
         self._lock = asyncio.Lock()
@@ -115,7 +125,7 @@ class JwtVerifier:
             self._keys = _rsa_signing_keys(jwks)
             self._fetched_at = self._clock()
 
-    async def _key_for(self, kid: str) -> dict[str, Any]:
+    async def _key_for(self, kid: str) -> Key:
         if kid not in self._keys or self._clock() - self._fetched_at > self._max_age:
             await self._refresh()
         key = self._keys.get(kid)

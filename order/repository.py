@@ -17,7 +17,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     case,
+    cast,
     func,
     select,
     update,
@@ -99,13 +101,35 @@ STATUS_CHANNEL = "order_status"
 BOARD_STATUSES = (OrderStatus.PAID, OrderStatus.IN_PREPARATION, OrderStatus.READY)
 
 
-async def next_display_sequence(session: AsyncSession, day: date) -> int:
-    result = await session.execute(
-        insert(daily_counters)
-        .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": daily_counters.c.last + 1})
-        .returning(daily_counters.c.last)
+# The statements of the order-placing transaction are built once: a statement built per call
+# (`.values(...)` with the call's values) makes SQLAlchemy walk it for a cache key on every
+# execution, 7 % of the order API's CPU under load (docs/performance.md).
+_NEXT_DISPLAY_SEQUENCE = (
+    insert(daily_counters)
+    .values(day=bindparam("day"), last=1)
+    .on_conflict_do_update(index_elements=["day"], set_={"last": daily_counters.c.last + 1})
+    .returning(daily_counters.c.last)
+)
+_INSERT_ORDER = orders.insert().returning(*orders.c)
+_INSERT_ITEMS = order_items.insert().returning(*order_items.c, sort_by_parameter_order=True)
+_new_history = (
+    status_history.insert()
+    .values(
+        order_id=bindparam("order_id"),
+        status=bindparam("status"),
+        at=bindparam("at"),
+        event_id=bindparam("event_id"),
+        note=bindparam("note"),
     )
+    .returning(status_history.c.id)
+    .cte("new_history")
+)
+# One round trip: the row, and its NOTIFY (delivered at commit, never for a rollback).
+_ADD_HISTORY = select(func.pg_notify(STATUS_CHANNEL, cast(_new_history.c.id, Text)))
+
+
+async def next_display_sequence(session: AsyncSession, day: date) -> int:
+    result = await session.execute(_NEXT_DISPLAY_SEQUENCE, {"day": day})
     return int(result.scalar_one())
 
 
@@ -113,13 +137,9 @@ async def insert_order(
     session: AsyncSession, order: dict[str, Any], lines: list[OrderLine]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Returns the rows as stored (RETURNING: no second read to answer the request)."""
-    stored = (
-        (await session.execute(orders.insert().values(**order).returning(*orders.c)))
-        .mappings()
-        .one()
-    )
+    stored = (await session.execute(_INSERT_ORDER, order)).mappings().one()
     items = await session.execute(
-        order_items.insert().returning(*order_items.c, sort_by_parameter_order=True),
+        _INSERT_ITEMS,
         [
             {
                 "order_id": order["id"],
@@ -142,19 +162,16 @@ async def add_history(
     event_id: UUID | None = None,
     note: str | None = None,
 ) -> None:
-    result = await session.execute(
-        status_history.insert()
-        .values(
-            order_id=order_id,
-            status=status.value,
-            at=datetime.now(UTC),
-            event_id=event_id,
-            note=note,
-        )
-        .returning(status_history.c.id)
+    await session.execute(
+        _ADD_HISTORY,
+        {
+            "order_id": order_id,
+            "status": status.value,
+            "at": datetime.now(UTC),
+            "event_id": event_id,
+            "note": note,
+        },
     )
-    # Delivered to listeners at commit, never for a rolled-back change.
-    await session.execute(select(func.pg_notify(STATUS_CHANNEL, str(result.scalar_one()))))
 
 
 async def lock_order(session: AsyncSession, order_id: UUID) -> dict[str, Any] | None:
