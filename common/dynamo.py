@@ -111,6 +111,7 @@ class DynamoOutboxRelay:
         queue_names: dict[str, str],
         *,
         idle_seconds: float = 0.1,
+        max_idle_seconds: float = 1.0,
         retry_seconds: float = 2.0,
     ) -> None:
         self._dynamodb = dynamodb
@@ -118,19 +119,27 @@ class DynamoOutboxRelay:
         self._publisher = publisher
         self._queue_names = queue_names
         self._idle_seconds = idle_seconds
+        self._max_idle_seconds = max(idle_seconds, max_idle_seconds)
         self._retry_seconds = retry_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Scan again at once while there is work; when there is none, wait `idle_seconds`,
+        doubling up to `max_idle_seconds`: an idle relay would otherwise scan ten times a
+        second, for nothing, forever (DynamoDB bills every scan)."""
         log.info("dynamodb outbox relay started", extra={"table": self._table})
+        pause = self._idle_seconds
         while not stop.is_set():
             try:
                 published = await self.publish_outbox_batch()
-                pause = self._idle_seconds
             except Exception as exc:
                 log.warning("outbox relay pass failed, will retry: %s", exc)
-                published, pause = 0, self._retry_seconds
-            if published == 0:
-                await idle(stop, pause)
+                await idle(stop, self._retry_seconds)
+                continue
+            if published:
+                pause = self._idle_seconds
+                continue
+            await idle(stop, pause)
+            pause = min(2 * pause, self._max_idle_seconds)
         log.info("dynamodb outbox relay stopped")
 
     async def publish_outbox_batch(self, limit: int = 100) -> int:

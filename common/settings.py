@@ -42,6 +42,8 @@ class ServiceSettings(BaseSettings):
     queue_wait_seconds: int = Field(20, ge=0, le=20, alias="QUEUE_WAIT_SECONDS")
     retry_base_seconds: float = Field(2.0, gt=0, alias="RETRY_BASE_SECONDS")
     relay_idle_seconds: float = Field(0.1, gt=0, alias="RELAY_IDLE_SECONDS")
+    # DynamoDB outbox relays back off from relay_idle_seconds up to this while idle.
+    relay_max_idle_seconds: float = Field(1.0, gt=0, alias="RELAY_MAX_IDLE_SECONDS")
     max_body_bytes: int = Field(64 * 1024, gt=0, alias="MAX_BODY_BYTES")
 
     def queue_names(self) -> dict[str, str]:

@@ -93,6 +93,7 @@ async def run_worker(settings: Settings | None = None) -> None:
             SqsPublisher(sqs),
             settings.queue_names(),
             idle_seconds=settings.relay_idle_seconds,
+            max_idle_seconds=settings.relay_max_idle_seconds,
         )
         await run_until_stopped([queue_consumer.run, relay.run])
 

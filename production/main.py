@@ -99,6 +99,7 @@ async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
         SqsPublisher(sqs),
         settings.queue_names(),
         idle_seconds=settings.relay_idle_seconds,
+        max_idle_seconds=settings.relay_max_idle_seconds,
     )
     return [consumer.run, relay.run]
 
