@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
@@ -42,8 +43,9 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
             app.state.status_feed = StatusFeed(app.state.sessions, asyncpg_dsn(settings))
             await app.state.status_feed.start()
             stack.push_async_callback(app.state.status_feed.stop)
+            catalog_http = await stack.enter_async_context(aiohttp.ClientSession())
             app.state.catalog = CatalogClient(
-                http, settings.catalog_url, settings.catalog_timeout_seconds
+                catalog_http, settings.catalog_url, settings.catalog_timeout_seconds
             )
             app.state.verifier = JwtVerifier(
                 key_source or jwks_from_url(settings.jwks_url, http),

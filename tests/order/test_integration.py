@@ -9,6 +9,8 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from common.events import (
@@ -26,7 +28,6 @@ from common.messaging import SqsPublisher
 from common.outbox import OutboxRelay
 from infra.local.postgres import LocalPostgres
 from order import repository as repo
-from order.catalog import CatalogClient
 from order.main import create_app, migrate
 from order.service import handle_order_event
 from order.settings import Settings
@@ -39,29 +40,39 @@ BURGER, SODA, RETIRED = uuid4(), uuid4(), uuid4()
 CATALOG = {BURGER: ("X-Burger", "25.90"), SODA: ("Refrigerante", "7.50")}
 
 
-def fake_catalog(request: httpx.Request) -> httpx.Response:
-    ids = [UUID(v) for v in request.url.params.get_list("ids")]
+async def fake_catalog(request: web.Request) -> web.Response:
+    ids = [UUID(v) for v in request.query.getall("ids", [])]
     found = [
         {"id": str(i), "name": CATALOG[i][0], "price": CATALOG[i][1]} for i in ids if i in CATALOG
     ]
-    return httpx.Response(
-        200, json={"products": found, "missing": [str(i) for i in ids if i not in CATALOG]}
+    return web.json_response(
+        {"products": found, "missing": [str(i) for i in ids if i not in CATALOG]}
     )
 
 
 @pytest.fixture
-async def app_client(postgres: LocalPostgres) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def catalog_url() -> AsyncIterator[str]:
+    """A stand-in catalog on a real port: the order API's HTTP adapter runs for real."""
+    app = web.Application()
+    app.router.add_get("/catalog/products/batch", fake_catalog)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield str(server.make_url("/catalog"))
+
+
+@pytest.fixture
+async def app_client(
+    postgres: LocalPostgres, catalog_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     settings = Settings(
         database_url=await fresh_database(postgres, "order"),
         jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE,
+        catalog_url=catalog_url,
+        catalog_timeout_seconds=1,
     )
     migrate(settings)
     app = create_app(settings, key_source=TOKENS.key_source)
     async with app.router.lifespan_context(app):
-        app.state.catalog = CatalogClient(
-            httpx.AsyncClient(transport=httpx.MockTransport(fake_catalog)), "http://catalog", 1
-        )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client, app
