@@ -5,6 +5,7 @@ never blocks. One SDK instance per process.
 """
 
 import asyncio
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import mercadopago
+import requests
 from mercadopago.config import RequestOptions
+from mercadopago.config.defaults import DEFAULT_RETRY_ON
+from mercadopago.errors.exceptions import MPServerError
 from mercadopago.http.http_client import HttpClient
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 from common.logging import get_logger
 
@@ -22,11 +28,19 @@ SDK_BASE_URL = "https://api.mercadopago.com"  # fixed inside the SDK
 
 
 class BaseUrlHttpClient(HttpClient):  # type: ignore[misc]  # the SDK is untyped
-    """The SDK's HTTP client with its fixed API prefix rewritten to `base_url`."""
+    """The SDK's HTTP transport, with two changes: its fixed API prefix is rewritten to
+    `base_url`, and connections are kept alive.
+
+    The SDK opens a new `requests.Session` per call: a new TCP connection and, against the
+    real API, a new TLS handshake for every payment created or fetched. Here each worker
+    thread keeps one session per retry policy (requests sessions are not thread-safe),
+    with the same HTTPS retry adapter and the same response shape as the SDK's.
+    """
 
     def __init__(self, base_url: str = SDK_BASE_URL) -> None:
         super().__init__()
         self.base_url = base_url.rstrip("/")
+        self._local = threading.local()
 
     def request(
         self,
@@ -36,10 +50,38 @@ class BaseUrlHttpClient(HttpClient):  # type: ignore[misc]  # the SDK is untyped
         retry_on: list[int] | None = None,
         backoff_factor: float | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         if url.startswith(SDK_BASE_URL):
             url = self.base_url + url[len(SDK_BASE_URL) :]
-        return super().request(method, url, maxretries, retry_on, backoff_factor, **kwargs)
+        retry_statuses = tuple(DEFAULT_RETRY_ON if retry_on is None else retry_on)
+        session = self._session(maxretries, retry_statuses, backoff_factor)
+        answer = session.request(method, url, **kwargs)
+        response: dict[str, Any] = {"status": answer.status_code, "response": None}
+        if answer.status_code != 204 and answer.content:
+            try:
+                response["response"] = answer.json()
+            except ValueError as exc:
+                raise MPServerError(
+                    answer.status_code,
+                    {"message": "Invalid JSON in response body", "error": "invalid_response"},
+                ) from exc
+        return response
+
+    def _session(
+        self, maxretries: int | None, retry_on: tuple[int, ...], backoff_factor: float | None
+    ) -> requests.Session:
+        sessions: dict[tuple[Any, ...], requests.Session] = self._local.__dict__.setdefault(
+            "sessions", {}
+        )
+        policy = (maxretries, retry_on, backoff_factor)
+        if policy not in sessions:
+            retries = Retry(
+                total=maxretries, status_forcelist=retry_on, backoff_factor=backoff_factor or 0
+            )
+            session = requests.Session()
+            session.mount("https://", HTTPAdapter(max_retries=retries))
+            sessions[policy] = session
+        return sessions[policy]
 
 
 class MercadoPagoUnavailable(Exception):

@@ -1,17 +1,19 @@
 """The Mercado Pago simulator, driven through the real SDK exactly as the payment service does."""
 
 import base64
+import http.server
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import mercadopago
 import pytest
+import requests
 from mercadopago.config import RequestOptions
-from mercadopago.http.http_client import HttpClient
 from mercadopago.webhook.validator import WebhookSignatureValidator
 
 from infra.local.mercadopago_simulator import create_simulator_app
@@ -60,11 +62,13 @@ def test_base_url_client_keeps_the_real_api_by_default_and_rewrites_otherwise(
 ) -> None:
     seen: list[str] = []
 
-    def record(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> dict:
+    def record(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         seen.append(url)
-        return {"status": 200, "response": {}}
+        answer = requests.Response()
+        answer.status_code, answer._content = 200, b"{}"
+        return answer
 
-    monkeypatch.setattr(HttpClient, "request", record)
+    monkeypatch.setattr(requests.Session, "request", record)
     mercadopago.SDK("t", http_client=BaseUrlHttpClient()).payment().get(1)
     mercadopago.SDK("t", http_client=BaseUrlHttpClient("http://sim:1/")).payment().get(1)
     assert seen == ["https://api.mercadopago.com/v1/payments/1", "http://sim:1/v1/payments/1"]
@@ -251,3 +255,36 @@ def test_duplicate_webhooks_mode_delivers_every_notification_twice(
         deliveries = receiver.wait_for(2)
     assert [d["query"]["data.id"] for d in deliveries] == [str(payment["id"])] * 2
     assert len({d["headers"]["x-request-id"] for d in deliveries}) == 2
+
+
+class CountingHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Mercado Pago's API
+    peers: ClassVar[list[tuple[str, int]]] = []
+
+    def do_GET(self) -> None:
+        self.peers.append(self.client_address)
+        body = b'{"id": 1}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_client_keeps_its_connection_alive_across_calls() -> None:
+    """The SDK's own transport opens a connection (a TLS handshake in production) per call."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CountingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sdk = mercadopago.SDK(
+            "t", http_client=BaseUrlHttpClient(f"http://127.0.0.1:{server.server_port}")
+        )
+        answers = [sdk.payment().get(1) for _ in range(3)]
+    finally:
+        server.shutdown()
+    assert [a["response"] for a in answers] == [{"id": 1}] * 3
+    assert len(CountingHandler.peers) == 3
+    assert len(set(CountingHandler.peers)) == 1  # one client port: one connection
