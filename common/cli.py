@@ -1,12 +1,12 @@
 """`python -m <svc>.main api|worker|migrate`: the one entrypoint every image runs."""
 
 import argparse
-import asyncio
 import os
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 
 
@@ -36,7 +36,9 @@ def run_service_cli(
             forwarded_allow_ips="*",
         )
     elif args.command == "worker" and run_worker:
-        asyncio.run(run_worker())
+        # The same event loop as the APIs (uvicorn picks uvloop): the workers' time goes to
+        # socket I/O with SQS, DynamoDB and Postgres, which uvloop does in C.
+        uvloop.run(run_worker())
     elif args.command == "migrate" and migrate:
         migrate()
     elif extra and args.command in extra:
