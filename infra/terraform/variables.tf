@@ -182,7 +182,7 @@ variable "dynamodb_tables" {
     "payment-payments"   = { hash_key = "payment_id", gsi = { "order_id-index" = "order_id" } }
     "payment-outbox"     = { hash_key = "event_id" }
     "payment-inbox"      = { hash_key = "event_id", ttl = "expires_at" }
-    "production-tickets" = { hash_key = "production_id", gsi = { "order_id-index" = "order_id" } }
+    "production-tickets" = { hash_key = "production_id", gsi = { "order_id-index" = "order_id", "status-index" = "status" } }
     "production-outbox"  = { hash_key = "event_id" }
     "production-inbox"   = { hash_key = "event_id", ttl = "expires_at" }
   }

@@ -1,5 +1,6 @@
 # On-demand tables with point-in-time recovery and KMS encryption. All keys are strings;
-# every GSI projects all attributes (the services query payments/tickets by order_id).
+# every GSI projects all attributes (payments and tickets by order_id; tickets by status,
+# which the kitchen screens query instead of scanning every ticket ever made).
 
 resource "aws_dynamodb_table" "this" {
   for_each = var.tables
