@@ -120,6 +120,9 @@ def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
             for kind in kinds:
                 for status, text in _IMPLIED_ERRORS[kind].items():
                     responses.setdefault(status, {"description": text})
+            # The HTTP server refuses a malformed request (say, a Content-Length that is not a
+            # number) with a 400 before any route runs, whatever the operation.
+            responses.setdefault("400", {"description": "Malformed HTTP request"})
             for status, response in responses.items():
                 if status[:1] in ("4", "5"):
                     response["content"] = error_content
