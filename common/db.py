@@ -19,13 +19,15 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
     # No pool_pre_ping: with asyncpg it costs three round trips (BEGIN, a ping, ROLLBACK) on
     # every checkout (docs/performance.md). A connection a failover broke fails one statement
     # instead; SQLAlchemy then invalidates the pool, and the request or message is retried.
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=30 * 60
-    )
+    # No overflow: an overflow connection is closed as soon as it is returned, so a load
+    # above the pool's size opened and closed a Postgres connection (a backend process, auth,
+    # asyncpg's type introspection) per request. Up to `pool_size` connections are opened as
+    # needed and kept; beyond that, callers wait for one (the same cap as 10 + 10 overflow).
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=30 * 60)
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:

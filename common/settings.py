@@ -70,7 +70,8 @@ class PostgresSettings(ServiceSettings):
     db_user: str = Field("app", alias="DB_USER")
     db_password: str = Field("", alias="DB_PASSWORD")
     db_name: str | None = Field(None, alias="DB_NAME")
-    db_pool_size: int = Field(10, ge=1, alias="DB_POOL_SIZE")
+    # Connections per process, opened as needed and then kept (common/db.py: no overflow).
+    db_pool_size: int = Field(20, ge=1, alias="DB_POOL_SIZE")
 
     @model_validator(mode="after")
     def _refuse_local_wiring_in_prod(self) -> "PostgresSettings":
