@@ -67,7 +67,9 @@ class StatusFeed:
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
-        self._behind = False  # rows were skipped while nobody watched
+        # True until the cursor has been moved to the newest row: at start, and after rows
+        # were skipped while nobody watched. A first subscriber catches up before it is served.
+        self._behind = True
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="order-status-feed")
@@ -145,9 +147,13 @@ class StatusFeed:
         except Exception as exc:  # a subscriber's own snapshot read fails the same way
             log.warning("status feed cannot read the history: %s", exc)
             return False
+        self._behind = False
+        if self._subscriptions:
+            # Someone subscribed while we read: the rows after the cursor are news to them
+            # (they read their snapshot after subscribing), so the cursor must not jump.
+            return True
         self._cursor = max(self._cursor, last)
         self._seen.update((row["id"], None) for row in recent)
-        self._behind = False
         return True
 
     async def publish_new_rows(self) -> int:

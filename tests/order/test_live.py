@@ -140,3 +140,19 @@ async def test_nobody_watching_costs_no_reads_and_a_late_subscriber_starts_from_
             assert await subscription.next(0.5) is None  # B-001..3 were not news to it
     finally:
         await feed.stop()
+
+
+async def test_a_catch_up_that_lands_after_a_subscription_does_not_skip_its_rows(
+    database: tuple[Settings, async_sessionmaker[AsyncSession]],
+) -> None:
+    """The race a clean `make test` hit: the feed's own start-up catch-up finished after a
+    first subscriber had subscribed and a row had committed, jumped past that row, and the
+    subscriber never got it. The late catch-up is played here by hand, deterministically."""
+    _, sessions = database
+    feed = StatusFeed(sessions, "postgresql://nobody@127.0.0.1:9/none")  # task not started
+    async with feed.subscribe() as subscription:
+        await new_order(sessions, "C-001")
+        assert await feed._catch_up()  # the start-up catch-up, arriving late
+        assert await feed.publish_new_rows() == 1
+        row = await subscription.next(1)
+        assert row is not None and row["display_number"] == "C-001"
