@@ -111,6 +111,7 @@ def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
     document says what the API really answers (schemathesis checks it). Idempotent."""
     openapi.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    plain_text = {"text/plain": {"schema": {"type": "string"}}}
     for operations in openapi.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
@@ -126,6 +127,8 @@ def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
             for status, response in responses.items():
                 if status[:1] in ("4", "5"):
                     response["content"] = error_content
+            # ...and that refusal is the server's plain text, not our JSON error body.
+            responses["400"]["content"] = {**error_content, **plain_text}
             if "401" in responses:
                 responses["401"]["headers"] = {
                     "WWW-Authenticate": {"schema": {"type": "string"}, "required": True}
