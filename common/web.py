@@ -4,14 +4,21 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common import metrics
-from common.errors import PayloadTooLarge, Unauthorized, error_body, install_error_handlers
+from common.errors import (
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    error_body,
+    install_error_handlers,
+)
 from common.logging import get_logger, set_correlation_id
 from common.security import Principal
 from common.tracing import TracingMiddleware, correlation_of_traceparent
@@ -176,6 +183,24 @@ def _valid_correlation_id(value: str | None) -> str:
 # ---- server-sent events ---------------------------------------------------------------
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+SSE_HEARTBEAT_SECONDS = 15.0  # a comment line this often keeps proxies from closing a stream
+SSE_KEEP_ALIVE = ": keep-alive\n\n"
+
+
+def add_page_routes(router: APIRouter, directory: Path, *, page: str, path: str) -> None:
+    """Serve `directory/page` at `path` (never cached: it carries no data) and the files
+    beside it at `/static/{name}` (cached 5 minutes; only names found at start-up)."""
+    files = {p.name: p for p in directory.iterdir() if p.is_file()}
+
+    @router.get(path, include_in_schema=False)
+    async def page_file() -> FileResponse:
+        return FileResponse(directory / page, headers={"Cache-Control": "no-cache"})
+
+    @router.get("/static/{name}", include_in_schema=False)
+    async def static_file(name: str) -> FileResponse:
+        if name not in files:
+            raise NotFound("no such file")
+        return FileResponse(files[name], headers={"Cache-Control": "max-age=300"})
 
 
 async def stream_principal(

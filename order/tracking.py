@@ -14,19 +14,22 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
-from common.errors import NotFound
-from common.web import StreamUser, event_stream, sse_event
+from common.web import (
+    SSE_HEARTBEAT_SECONDS,
+    SSE_KEEP_ALIVE,
+    StreamUser,
+    add_page_routes,
+    event_stream,
+    sse_event,
+)
 from order import repository as repo
 from order.api import Sessions, readable_order
 from order.domain import OrderStatus
 from order.live import StatusFeed, Subscription
 
 router = APIRouter(tags=["tracking"])
-STATIC = Path(__file__).parent / "static"
-STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.is_file()}
-HEARTBEAT_SECONDS = 15.0
 REPLAY_LIMIT = 500  # a board that was away longer than this gets a fresh snapshot instead
 FINAL = {OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value}
 LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)]
@@ -65,19 +68,10 @@ async def _live(
 ) -> AsyncIterator[dict[str, Any] | None]:
     """Rows as they come, None when a heartbeat is due; ends when the client left."""
     while not subscription.overflowed and not await request.is_disconnected():
-        yield await subscription.next(HEARTBEAT_SECONDS)
+        yield await subscription.next(SSE_HEARTBEAT_SECONDS)
 
 
-@router.get("/board", include_in_schema=False)
-async def board_page() -> FileResponse:
-    return FileResponse(STATIC / "board.html", headers={"Cache-Control": "no-cache"})
-
-
-@router.get("/static/{name}", include_in_schema=False)
-async def static_file(name: str) -> FileResponse:
-    if name not in STATIC_FILES:
-        raise NotFound("no such file")
-    return FileResponse(STATIC_FILES[name], headers={"Cache-Control": "max-age=300"})
+add_page_routes(router, Path(__file__).parent / "static", page="board.html", path="/board")
 
 
 @router.get("/board/events", summary="Status board stream (SSE, public: display numbers only)")
@@ -99,7 +93,7 @@ async def board_events(
             for row in replay or []:
                 yield _board_event(row)
             async for change in _live(request, subscription):
-                yield ": keep-alive\n\n" if change is None else _board_event(change)
+                yield SSE_KEEP_ALIVE if change is None else _board_event(change)
 
     return event_stream(stream())
 
@@ -130,7 +124,7 @@ async def order_events(
                 return
             async for change in _live(request, subscription):
                 if change is None:
-                    yield ": keep-alive\n\n"
+                    yield SSE_KEEP_ALIVE
                 elif change["order_id"] == order_id and change["id"] not in sent:
                     yield _order_event(change)
                     if change["status"] in FINAL:

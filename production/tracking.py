@@ -11,34 +11,29 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
-from common.errors import Forbidden, NotFound
-from common.web import StreamUser, event_stream, sse_event
+from common.errors import Forbidden
+from common.web import (
+    SSE_HEARTBEAT_SECONDS,
+    SSE_KEEP_ALIVE,
+    StreamUser,
+    add_page_routes,
+    event_stream,
+    sse_event,
+)
 from production.api import TicketOut
 from production.domain import Ticket
 from production.live import KitchenFeed
 
 router = APIRouter(tags=["kitchen"])
-STATIC = Path(__file__).parent / "static"
-STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.is_file()}
-HEARTBEAT_SECONDS = 15.0
 
 
 def render_tickets(tickets: list[Ticket]) -> str:
     return json.dumps([TicketOut.of(t).model_dump(mode="json") for t in tickets])
 
 
-@router.get("/kitchen", include_in_schema=False)
-async def kitchen_page() -> FileResponse:
-    return FileResponse(STATIC / "kitchen.html", headers={"Cache-Control": "no-cache"})
-
-
-@router.get("/static/{name}", include_in_schema=False)
-async def static_file(name: str) -> FileResponse:
-    if name not in STATIC_FILES:
-        raise NotFound("no such file")
-    return FileResponse(STATIC_FILES[name], headers={"Cache-Control": "max-age=300"})
+add_page_routes(router, Path(__file__).parent / "static", page="kitchen.html", path="/kitchen")
 
 
 @router.get("/events", summary="Kitchen queue stream (SSE; staff): the active tickets")
@@ -50,9 +45,9 @@ async def kitchen_events(request: Request, user: StreamUser) -> StreamingRespons
     async def stream() -> AsyncIterator[str]:
         async with feed.subscribe() as view:
             while not await request.is_disconnected():
-                if await view.wait(HEARTBEAT_SECONDS):
+                if await view.wait(SSE_HEARTBEAT_SECONDS):
                     yield sse_event(view.data, event="tickets", event_id=view.version)
                 else:
-                    yield ": keep-alive\n\n"
+                    yield SSE_KEEP_ALIVE
 
     return event_stream(stream())
