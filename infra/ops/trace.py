@@ -10,7 +10,8 @@ step in time order with the time since the order was created and since the step 
 
 The correlation id printed is also the trace id of the order's spans (common.tracing), so
 it finds the order's log lines and its trace. Configured like the services: DB_HOST,
-DB_PORT, DB_USER, DB_PASSWORD (or ORDER_DATABASE_URL), AWS_ENDPOINT_URL for the local stack,
+DB_PORT, DB_USER, DB_PASSWORD (or ORDER_DATABASE_URL), AWS_ENDPOINT_URL (or
+AWS_ENDPOINT_URL_DYNAMODB) for the local stack,
 PAYMENT_PAYMENTS_TABLE / PRODUCTION_TICKETS_TABLE when the tables are renamed.
 """
 
@@ -29,6 +30,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 from sqlalchemy import select
 
+from common.aws import endpoint_url
 from common.db import make_engine, make_session_factory
 from common.resources import load_resources
 from order import repository as order_repo
@@ -71,7 +73,8 @@ async def order_steps(order_id: UUID) -> tuple[dict[str, Any] | None, list[Step]
 def _dynamodb() -> Any:
     return boto3.resource(
         "dynamodb",
-        endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,  # empty on AWS: the real one
+        # AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL; empty on AWS: the real one
+        endpoint_url=endpoint_url("dynamodb", os.environ.get("AWS_ENDPOINT_URL")),
         region_name=os.environ.get("AWS_REGION", "us-east-1"),
     )
 
