@@ -37,6 +37,6 @@ async def open_key_ring(settings: Settings, stack: AsyncExitStack) -> KeyRing:
     else:
         assert settings.kms_key_id is not None  # enforced by the settings validator
         kms = await open_client(stack, "kms", settings)  # stays open: every token is a call
-        signer = await KmsSigner.load(kms, settings.kms_key_id)
+        signer = await KmsSigner.load(kms, settings.kms_key_id, settings.kms_message_type)
     log.info("token signer ready", extra={"signer": settings.signer, "kid": signer.kid})
     return KeyRing(signer, retired)

@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from auth.domain import StaffRole
+from auth.signing import KmsMessageType
 from auth.throttle import AttemptStore, Rule, Throttle
 from common.resources import load_resources
 from common.settings import PostgresSettings
@@ -26,6 +27,9 @@ class Settings(PostgresSettings):
     signing_key_file: Path | None = None
     signing_key_secret_name: str = load_resources().secrets["auth_signing_key"]
     kms_key_id: str | None = None
+    # How the KMS signer sends the JWT signing input (auth/signing.py): RAW works everywhere,
+    # the moto server included; DIGEST (AWS, LocalStack) has no 4 KB limit.
+    kms_message_type: KmsMessageType = "RAW"
     # Public JWKs of keys rotated out, published until their tokens expire (JSON list).
     retired_jwks: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -9,7 +9,7 @@ a rotation until the tokens they signed have expired.
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -17,6 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from auth.domain import b64url
 
 KMS_SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
+# RAW: KMS hashes the signing input (at most 4096 bytes). DIGEST: we send its SHA-256, so
+# any size works and the claims never reach KMS; the moto server gets DIGEST wrong (it
+# hashes the digest again), AWS and LocalStack do not.
+KmsMessageType = Literal["RAW", "DIGEST"]
 MIN_KEY_BITS = 2048
 _PUBLIC_JWK_MEMBERS = ("kty", "n", "e", "kid", "use", "alg")
 
@@ -84,16 +88,22 @@ class KmsSigner:
     """
 
     def __init__(
-        self, kms: Any, key_id: str, public_key: rsa.RSAPublicKey, kid: str | None = None
+        self,
+        kms: Any,
+        key_id: str,
+        public_key: rsa.RSAPublicKey,
+        kid: str | None = None,
+        message_type: KmsMessageType = "RAW",
     ) -> None:
         self._kms = kms
         self._key_id = key_id
+        self._message_type = message_type
         _require_strong(public_key.key_size, f"KMS key {key_id}")
         self._jwk = rsa_public_jwk(public_key, kid)
         self.kid: str = self._jwk["kid"]
 
     @classmethod
-    async def load(cls, kms: Any, key_id: str) -> "KmsSigner":
+    async def load(cls, kms: Any, key_id: str, message_type: KmsMessageType = "RAW") -> "KmsSigner":
         described = await kms.get_public_key(KeyId=key_id)
         if KMS_SIGNING_ALGORITHM not in described.get("SigningAlgorithms", []):
             raise ValueError(f"KMS key {key_id} cannot sign with {KMS_SIGNING_ALGORITHM}")
@@ -102,16 +112,18 @@ class KmsSigner:
             raise ValueError(f"KMS key {key_id} is not an RSA key")
         # GetPublicKey answers with the key ARN: ".../key/<uuid>".
         kid = str(described.get("KeyId", "")).rpartition("key/")[2] or None
-        return cls(kms, key_id, public, kid)
+        return cls(kms, key_id, public, kid, message_type)
 
     def public_jwk(self) -> dict[str, Any]:
         return dict(self._jwk)
 
     async def sign(self, message: bytes) -> bytes:
+        if self._message_type == "DIGEST":
+            message = hashlib.sha256(message).digest()
         response = await self._kms.sign(
             KeyId=self._key_id,
             Message=message,
-            MessageType="RAW",
+            MessageType=self._message_type,
             SigningAlgorithm=KMS_SIGNING_ALGORITHM,
         )
         signature: bytes = response["Signature"]
