@@ -1,7 +1,9 @@
 """Create the AWS resources of `common/resources.json` on a local emulator (moto or LocalStack).
 
-Idempotent: run it against a fresh or an already bootstrapped endpoint.
-`python -m infra.local.bootstrap --endpoint-url http://127.0.0.1:5055`
+Idempotent: run it against a fresh or an already bootstrapped endpoint. The same code serves
+`make run` (moto, or LocalStack + moto for DynamoDB) and docker-compose's `aws-init`:
+`python -m infra.local.bootstrap --endpoint-url http://127.0.0.1:5055`; a service's own
+`AWS_ENDPOINT_URL_<SERVICE>` variable sends that service elsewhere, as it does for the apps.
 """
 
 import argparse
@@ -13,12 +15,16 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from common.aws import endpoint_url as service_endpoint_url
 from common.resources import Resources, TableSpec, load_resources
 
 LOCAL_MERCADOPAGO_SECRET = {
     "access_token": "TEST-local-simulator-token",
     "webhook_secret": "local-webhook-secret",
 }
+# The auth service's KMS signing key (AUTH_SIGNER=kms), as infra/terraform/modules/jwt_key
+# makes it on AWS: RSA_2048, SIGN_VERIFY, found by its alias.
+LOCAL_JWT_KEY_ALIAS = "alias/fastfood-local-jwt"
 
 
 def _client(service: str, endpoint_url: str, region: str) -> Any:
@@ -92,6 +98,22 @@ def _put_secret_if_absent(secrets: Any, name: str, value: str) -> None:
             raise
 
 
+def ensure_signing_key(kms: Any, alias: str = LOCAL_JWT_KEY_ALIAS) -> str:
+    """The ARN of the RSA signing key behind `alias`, creating both if absent."""
+    try:
+        arn: str = kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+        return arn
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NotFoundException":
+            raise
+    key = kms.create_key(
+        KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", Description="fastfood local JWT signing key"
+    )["KeyMetadata"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    created: str = key["Arn"]
+    return created
+
+
 def local_signing_key_pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(
@@ -99,13 +121,21 @@ def local_signing_key_pem() -> str:
     ).decode()
 
 
-def bootstrap(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
+def bootstrap(
+    endpoint_url: str, region: str = "us-east-1", endpoints: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Create everything; `endpoints` overrides the endpoint of one service ("dynamodb": ...)."""
+
+    def client(service: str) -> Any:
+        return _client(service, (endpoints or {}).get(service, endpoint_url), region)
+
     resources = load_resources()
-    urls = create_queues(_client("sqs", endpoint_url, region), resources)
-    dynamodb = _client("dynamodb", endpoint_url, region)
+    urls = create_queues(client("sqs"), resources)
+    dynamodb = client("dynamodb")
     for table in resources.tables:
         create_table(dynamodb, table)
-    secrets = _client("secretsmanager", endpoint_url, region)
+    ensure_signing_key(client("kms"))
+    secrets = client("secretsmanager")
     _put_secret_if_absent(
         secrets, resources.secrets["mercadopago"], json.dumps(LOCAL_MERCADOPAGO_SECRET)
     )
@@ -125,7 +155,9 @@ def main() -> None:
     parser.add_argument("--endpoint-url", required=True)
     parser.add_argument("--region", default="us-east-1")
     args = parser.parse_args()
-    for name, url in bootstrap(args.endpoint_url, args.region).items():
+    services = ("sqs", "dynamodb", "kms", "secretsmanager")
+    endpoints = {s: url for s in services if (url := service_endpoint_url(s, None))}
+    for name, url in bootstrap(args.endpoint_url, args.region, endpoints).items():
         print(f"{name}: {url}")
 
 

@@ -3,6 +3,9 @@
 PostgreSQL (system binaries), the moto server (SQS, DynamoDB, Secrets Manager, KMS), the
 Mercado Pago simulator, the five services with their workers, and the gateway on one port.
 `python -m infra.local.stack` runs it until Ctrl-C; tests start it on free ports.
+`--aws localstack` (`make run AWS=localstack`) puts SQS, KMS and Secrets Manager on
+LocalStack instead (infra/local/localstack.py) and leaves DynamoDB on moto, through the
+standard per-service endpoint variable; auth then signs its tokens with LocalStack's KMS.
 """
 
 import argparse
@@ -15,8 +18,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from infra.local.bootstrap import LOCAL_MERCADOPAGO_SECRET, bootstrap
+from infra.local.bootstrap import LOCAL_JWT_KEY_ALIAS, LOCAL_MERCADOPAGO_SECRET, bootstrap
+from infra.local.localstack import LocalStackServer
 from infra.local.moto import MotoServer
 from infra.local.postgres import LocalPostgres
 from infra.local.processes import REPO_ROOT, free_port, start_python, stop_process, wait_for_http
@@ -24,12 +29,15 @@ from infra.local.processes import REPO_ROOT, free_port, start_python, stop_proce
 SERVICES = ("auth", "catalog", "order", "payment", "production")
 WORKERS = ("order", "payment", "production")
 DATABASES = ("auth", "catalog", "order")  # created by each service's `migrate`
+AwsBackend = Literal["moto", "localstack"]
+AWS_BACKENDS: tuple[AwsBackend, ...] = ("moto", "localstack")
 
 
 @dataclass
 class StackPorts:
     gateway: int = 8080
     moto: int = 5055
+    localstack: int = 4566
     postgres: int = 5433
     simulator: int = 8090
     services: dict[str, int] = field(
@@ -41,6 +49,7 @@ class StackPorts:
         return cls(
             gateway=free_port(),
             moto=free_port(),
+            localstack=free_port(),
             postgres=free_port(),
             simulator=free_port(),
             services={name: free_port() for name in SERVICES},
@@ -55,8 +64,10 @@ class Stack:
         extra_env: dict[str, str] | None = None,
         simulator_args: tuple[str, ...] = (),
         process_env: dict[str, dict[str, str]] | None = None,
+        aws: AwsBackend = "moto",
     ) -> None:
         """`process_env` overrides the environment of one process ("order-worker", ...)."""
+        self.aws = aws
         self.ports = ports
         self.log_dir = log_dir
         self.extra_env = extra_env or {}
@@ -67,6 +78,7 @@ class Stack:
         self._pg_dir.chmod(0o755)
         self.postgres = LocalPostgres(self._pg_dir / "data", ports.postgres)
         self.moto = MotoServer(ports.moto, log_dir / "moto.log")
+        self.localstack = LocalStackServer(ports.localstack, log_dir / "localstack.log")
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     @property
@@ -80,11 +92,28 @@ class Stack:
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.services[name]}"
 
+    @property
+    def aws_url(self) -> str:
+        """Where SQS, KMS and Secrets Manager are (DynamoDB is on moto either way)."""
+        return self.localstack.url if self.aws == "localstack" else self.moto.url
+
+    def aws_env(self) -> dict[str, str]:
+        if self.aws == "moto":
+            return {"AWS_ENDPOINT_URL": self.moto.url}
+        return {
+            "AWS_ENDPOINT_URL": self.localstack.url,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.moto.url,
+            # Tokens signed by LocalStack's KMS, as on AWS (AUTH_SIGNER=kms there too).
+            "AUTH_SIGNER": "kms",
+            "AUTH_KMS_KEY_ID": LOCAL_JWT_KEY_ALIAS,
+            "AUTH_KMS_MESSAGE_TYPE": "DIGEST",
+        }
+
     def env(self) -> dict[str, str]:
         return {
             "ENVIRONMENT": "local",
             "LOG_LEVEL": "INFO",
-            "AWS_ENDPOINT_URL": self.moto.url,
+            **self.aws_env(),
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "test",
@@ -117,7 +146,9 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.postgres.start()
         self.moto.start()
-        bootstrap(self.moto.url)
+        if self.aws == "localstack":
+            self.localstack.start()
+        bootstrap(self.aws_url, endpoints={"dynamodb": self.moto.url})
         self._start(
             "simulator",
             [
@@ -180,9 +211,21 @@ class Stack:
         for process in reversed(list(self.processes.values())):
             stop_process(process)
         self.processes.clear()
+        self.localstack.stop()
         self.moto.stop()
         self.postgres.stop()
         shutil.rmtree(self._pg_dir, ignore_errors=True)
+
+
+def _emulators(stack: Stack) -> str:
+    url = stack.aws_url
+    if stack.aws == "moto":
+        return f"  AWS emulator       {url}  (aws --endpoint-url {url} sqs list-queues)"
+    return (
+        f"  LocalStack         {url}  SQS, KMS, Secrets Manager "
+        f"(aws --endpoint-url {url} sqs list-queues)\n"
+        f"  moto               {stack.moto.url}  DynamoDB (AWS_ENDPOINT_URL_DYNAMODB)"
+    )
 
 
 def _interrupt(*_: object) -> None:
@@ -194,17 +237,26 @@ def main() -> None:
     parser.add_argument(
         "--gateway-port", type=int, default=int(os.environ.get("GATEWAY_PORT", 8080))
     )
+    parser.add_argument(
+        "--aws",
+        choices=AWS_BACKENDS,
+        default=os.environ.get("AWS_BACKEND", "moto"),
+        help="moto (default) or localstack for SQS, KMS and Secrets Manager",
+    )
     args = parser.parse_args()
     ports = StackPorts(gateway=args.gateway_port)
-    stack = Stack(ports, REPO_ROOT / ".local" / "logs")
-    print("starting the stack (Postgres, moto, Mercado Pago simulator, 5 services, gateway)...")
+    stack = Stack(ports, REPO_ROOT / ".local" / "logs", aws=args.aws)
+    emulator = "LocalStack + moto" if args.aws == "localstack" else "moto"
+    print(
+        f"starting the stack (Postgres, {emulator}, Mercado Pago simulator, 5 services, gateway)..."
+    )
     try:
         stack.start()
         print(
             f"""
   gateway            {stack.gateway_url}   (/auth /catalog /order /payment /production)
   API docs           {stack.gateway_url}/order/docs  (and /auth/docs, /catalog/docs, ...)
-  AWS emulator       {stack.moto.url}  (aws --endpoint-url {stack.moto.url} sqs list-queues)
+{_emulators(stack)}
   Mercado Pago sim   {stack.simulator_url}
   Postgres           postgresql://app@127.0.0.1:{ports.postgres}/order
   logs               {stack.log_dir}
