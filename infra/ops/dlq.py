@@ -4,29 +4,37 @@
     python -m infra.ops.dlq show order-service-queue [--max 10]
     python -m infra.ops.dlq redrive order-service-queue [--max 100]
 
-Works against AWS or the local emulator (AWS_ENDPOINT_URL). Redrive is receive → send to the
-source queue → delete, which works everywhere (moto lacks StartMessageMoveTask) and keeps the
-body and message attributes untouched.
+Works against AWS or a local emulator (AWS_ENDPOINT_URL, or AWS_ENDPOINT_URL_SQS). Redrive
+uses SQS's own StartMessageMoveTask where the backend has it (AWS, LocalStack): SQS moves
+every message back itself, none is held by this process. The moto server lacks it, and a
+move task cannot stop after N messages, so there (and with --max) redrive is receive → send
+to the source queue → delete, which keeps the body and message attributes untouched.
 """
 
 import argparse
 import json
 import os
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-import boto3
+from botocore.exceptions import ClientError
 
+from common.aws import sync_client
 from common.events import PoisonMessage, parse_message
 from common.resources import load_resources
 
+MOVE_TASK_TIMEOUT_SECONDS = 300.0
+# How a backend without message move tasks answers ListMessageMoveTasks (moto: a bare 500).
+_NOT_IMPLEMENTED = {"InvalidAction", "UnknownOperationException", "NotImplemented"}
+_MOVE_TASK_ENDED = {"COMPLETED", "CANCELLED", "FAILED"}
+RedriveMethod = Literal["message-move-task", "receive-send"]
 
-def _sqs() -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-    )
+
+@dataclass(frozen=True)
+class Redrive:
+    moved: int
+    method: RedriveMethod
 
 
 def _url(sqs: Any, name: str) -> str:
@@ -106,8 +114,53 @@ def show(sqs: Any, queue: str, limit: int) -> list[dict[str, Any]]:
     ]
 
 
-def redrive(sqs: Any, queue: str, limit: int) -> int:
+def _arn(sqs: Any, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    arn: str = attributes["Attributes"]["QueueArn"]
+    return arn
+
+
+def has_message_move_tasks(sqs: Any, dlq_arn: str) -> bool:
+    """Whether the backend implements message move tasks (a read-only probe)."""
+    try:
+        sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500 or exc.response["Error"]["Code"] in _NOT_IMPLEMENTED:
+            return False
+        raise
+    return True
+
+
+def redrive(sqs: Any, queue: str, limit: int | None = None) -> Redrive:
+    """Send the DLQ's messages back to `queue`: all of them, or at most `limit`."""
     dlq_url, target_url = _url(sqs, dlq_of(queue)), _url(sqs, queue)
+    dlq_arn = _arn(sqs, dlq_url)
+    if limit is None and has_message_move_tasks(sqs, dlq_arn):
+        return Redrive(_move_task(sqs, dlq_arn, _arn(sqs, target_url)), "message-move-task")
+    return Redrive(_receive_send(sqs, dlq_url, target_url, limit), "receive-send")
+
+
+def _move_task(sqs: Any, dlq_arn: str, target_arn: str) -> int:
+    sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=target_arn)
+    deadline = time.monotonic() + MOVE_TASK_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        (task,) = sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)["Results"]
+        if task["Status"] in _MOVE_TASK_ENDED:
+            if task["Status"] != "COMPLETED":
+                raise RuntimeError(f"message move task {task['Status']}: {task}")
+            return int(task.get("ApproximateNumberOfMessagesMoved", 0))
+        time.sleep(0.5)
+    raise TimeoutError(f"the message move task from {dlq_arn} is still running")
+
+
+def _receive_send(sqs: Any, dlq_url: str, target_url: str, limit: int | None) -> int:
+    if limit is None:  # what is there now: a message that fails again must not loop forever
+        limit = int(
+            sqs.get_queue_attributes(
+                QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+        )
     moved = 0
     for message in _receive(sqs, dlq_url, limit, visibility=60):
         sqs.send_message(
@@ -126,12 +179,12 @@ def main() -> None:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="depth of every DLQ")
-    for name in ("show", "redrive"):
+    for name, default in (("show", 10), ("redrive", None)):
         cmd = sub.add_parser(name)
         cmd.add_argument("queue", help="the source queue, e.g. order-service-queue")
-        cmd.add_argument("--max", type=int, default=10 if name == "show" else 100)
+        cmd.add_argument("--max", type=int, default=default, help=f"default: {default or 'all'}")
     args = parser.parse_args()
-    sqs = _sqs()
+    sqs = sync_client("sqs")
     if args.command == "list":
         for row in list_dlqs(sqs):
             print(f"{row['dlq']:40} visible={row['visible']:<5} in_flight={row['in_flight']}")
@@ -139,10 +192,10 @@ def main() -> None:
         print(json.dumps(show(sqs, args.queue, args.max), indent=2))
     else:
         started = time.monotonic()
-        moved = redrive(sqs, args.queue, args.max)
+        result = redrive(sqs, args.queue, args.max)
         print(
-            f"redrove {moved} message(s) from {dlq_of(args.queue)} to {args.queue} "
-            f"in {time.monotonic() - started:.1f}s"
+            f"redrove {result.moved} message(s) from {dlq_of(args.queue)} to {args.queue} "
+            f"in {time.monotonic() - started:.1f}s ({result.method})"
         )
 
 
