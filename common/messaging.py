@@ -15,6 +15,7 @@ from typing import Any
 from common import metrics
 from common.events import Envelope, Event, PoisonMessage, parse_message
 from common.logging import get_logger, set_correlation_id
+from common.resources import load_resources
 from common.tracing import consumer_span, traceparent_for_event
 from common.worker import idle
 
@@ -23,6 +24,7 @@ log = get_logger(__name__)
 Handler = Callable[[Envelope[Event]], Awaitable[None]]
 MAX_BATCH = 10
 MAX_VISIBILITY_SECONDS = 12 * 60 * 60
+MAX_RECEIVES = load_resources().max_receive_count  # the queues' redrive policy
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,17 @@ class SqsPublisher:
 def backoff_seconds(receive_count: int, base: float, cap: int = 15 * 60) -> int:
     """Visibility delay before attempt `receive_count + 1`: base, 2·base, 4·base… capped."""
     return int(min(cap, max(1, base * 2 ** max(0, receive_count - 1))))
+
+
+def attempt_in_round(receive_count: int, max_receives: int = MAX_RECEIVES) -> int:
+    """The attempt number since the message last came back from the DLQ (1..max_receives).
+
+    A message redriven by StartMessageMoveTask keeps counting receives on LocalStack, the
+    receive that dead-lettered it included: its first attempt after one redrive arrives
+    with count max_receives + 2. A copy sent back by receive/send (moto) starts at 1 again.
+    Either way it gets a fresh round of attempts, so its backoff restarts from the base.
+    """
+    return (max(1, receive_count) - 1) % (max_receives + 1) + 1
 
 
 class Consumer:
@@ -267,7 +280,9 @@ class Consumer:
             await self._sqs.change_message_visibility(
                 QueueUrl=url,
                 ReceiptHandle=message["ReceiptHandle"],
-                VisibilityTimeout=backoff_seconds(receive_count, self._retry_base),
+                VisibilityTimeout=backoff_seconds(
+                    attempt_in_round(receive_count), self._retry_base
+                ),
             )
         except Exception:  # the message simply reappears after the queue's default timeout
             log.warning("could not set retry backoff", exc_info=True)
