@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from common.aws import sync_client
@@ -120,10 +122,31 @@ def _arn(sqs: Any, url: str) -> str:
     return arn
 
 
+def _without_retries(sqs: Any) -> Any:
+    """A twin of `sqs` that asks once: the SDK would retry moto's 500 for seconds."""
+    credentials = sqs._get_credentials()
+    keys = (
+        {}
+        if credentials is None
+        else {
+            "aws_access_key_id": credentials.access_key,
+            "aws_secret_access_key": credentials.secret_key,
+            "aws_session_token": credentials.token,
+        }
+    )
+    return boto3.client(
+        "sqs",
+        endpoint_url=sqs.meta.endpoint_url,
+        region_name=sqs.meta.region_name,
+        config=sqs.meta.config.merge(Config(retries={"total_max_attempts": 1})),
+        **keys,
+    )
+
+
 def has_message_move_tasks(sqs: Any, dlq_arn: str) -> bool:
     """Whether the backend implements message move tasks (a read-only probe)."""
     try:
-        sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)
+        _without_retries(sqs).list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)
     except ClientError as exc:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if status >= 500 or exc.response["Error"]["Code"] in _NOT_IMPLEMENTED:
