@@ -1,10 +1,19 @@
 # The two commands: `make run` (whole system, no Docker) and `make test` (whole suite).
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup run demo test test-fast lint format schemas
+.PHONY: help setup setup-localstack run demo test test-fast lint format schemas
+# AWS=localstack: SQS, KMS and Secrets Manager on a native LocalStack, DynamoDB on moto.
+AWS ?= moto
+ifeq ($(AWS),localstack)
+LOCAL_AWS := AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:4566} \
+	AWS_ENDPOINT_URL_DYNAMODB=$${AWS_ENDPOINT_URL_DYNAMODB-http://127.0.0.1:5055}
+else
+LOCAL_AWS := AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5055}
+endif
 
 help:
 	@echo "make run     start Postgres, moto, the Mercado Pago simulator, 5 services and the gateway"
+	@echo "             (AWS=localstack: SQS, KMS and Secrets Manager on LocalStack instead)"
 	@echo "make demo    walk one order from the totem to DELIVERED against the running stack"
 	@echo "make test    the whole test suite (starts and stops what it needs)"
 	@echo "make lint    ruff + mypy"
@@ -12,19 +21,26 @@ help:
 
 setup:
 	@scripts/setup.sh
+ifeq ($(AWS),localstack)
+	@scripts/setup-localstack.sh
+endif
+
+# LocalStack's own virtualenv (Python >= 3.12): make run AWS=localstack, tests/localstack/.
+setup-localstack:
+	@scripts/setup-localstack.sh
 
 run: setup
-	$(PY) -m infra.local.stack
+	$(PY) -m infra.local.stack --aws $(AWS)
 
 demo: setup
 	$(PY) -m infra.local.demo
 
 # Two workers: the Terraform apply mostly waits on the provider, the stacks on moto.
-test: setup browser
+test: setup setup-localstack browser
 	$(PY) -m pytest -n 2
 
 test-fast: setup
-	$(PY) -m pytest -m "not e2e and not infra and not reliability"
+	$(PY) -m pytest -m "not e2e and not infra and not reliability and not localstack"
 
 lint: setup
 	$(PY) -m ruff check .
@@ -50,7 +66,7 @@ compose-down:
 # make dlq                       list every DLQ's depth
 # make dlq ARGS="show order-service-queue"   /  ARGS="redrive order-service-queue"
 dlq: setup
-	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5055} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-test} \
+	$(LOCAL_AWS) AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-test} \
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY-test} $(PY) -m infra.ops.dlq $(or $(ARGS),list)
 
 .PHONY: trace browser
@@ -58,7 +74,7 @@ dlq: setup
 # AWS_ENDPOINT_URL= and DB_*)
 trace: setup
 	DB_HOST=$${DB_HOST-127.0.0.1} DB_PORT=$${DB_PORT-5433} DB_USER=$${DB_USER-app} \
-	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5055} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-test} \
+	$(LOCAL_AWS) AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-test} \
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY-test} $(PY) -m infra.ops.trace $(ORDER)
 
 browser:
