@@ -149,7 +149,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # Under `pytest -n 2`, tests sharing an expensive fixture must land on the same worker: one
 # Terraform apply, one stack per package that shares one. (xdist_group markers are ignored by
 # pytest-xdist 3.8 under pytest 9, so the grouping is a scheduler of our own.)
-_SHARED_BY_PACKAGE = ("security", "tracking")
+_SHARED_BY_PACKAGE = ("security", "tracking", "localstack")
 
 
 def xdist_group_of(nodeid: str) -> str:
