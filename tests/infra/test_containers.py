@@ -37,6 +37,7 @@ from pydantic_settings import BaseSettings
 from common.resources import load_resources
 from common.settings import PostgresSettings
 from infra.local import bootstrap as local_bootstrap
+from infra.local import localstack as local_localstack
 from infra.local import stack as local_stack
 
 pytestmark = pytest.mark.infra
@@ -220,14 +221,24 @@ def test_environment_is_what_the_service_settings_read(
 
 
 @pytest.mark.parametrize("name", sorted(service_containers()))
-def test_environment_sets_what_make_run_sets_for_the_same_process(name: str) -> None:
+def test_environment_sets_what_make_run_aws_localstack_sets_for_the_same_process(
+    name: str,
+) -> None:
     svc, _ = service_containers()[name]
     stack: Any = local_stack.Stack.__new__(local_stack.Stack)  # env() only; starts nothing
-    stack.ports, stack.extra_env = local_stack.StackPorts(), {}
+    stack.ports, stack.extra_env, stack.aws = local_stack.StackPorts(), {}, "localstack"
     stack.moto = SimpleNamespace(url="http://127.0.0.1:5055")
+    stack.localstack = SimpleNamespace(url="http://127.0.0.1:4566")
     read_here = settings_env_names(settings_class(svc)) | PROCESS_ENV
     expected = {variable for variable in stack.env() if variable in read_here}
-    assert expected - set(environment(containers()[name])) == set()
+    # Natively DynamoDB goes to moto (AWS_ENDPOINT_URL_DYNAMODB, read by botocore's rules in
+    # common/aws.py); the LocalStack image serves DynamoDB itself.
+    expected.discard("AWS_ENDPOINT_URL_DYNAMODB")
+    env = environment(containers()[name])
+    assert expected - set(env) == set()
+    for variable in expected & {"AUTH_SIGNER", "AUTH_KMS_KEY_ID", "AUTH_KMS_MESSAGE_TYPE"}:
+        assert env[variable] == stack.env()[variable], variable
+    assert not [v for v in env if v.startswith("AWS_ENDPOINT_URL_")]
 
 
 def test_queue_table_and_secret_names_are_left_to_common_resources_json() -> None:
@@ -257,7 +268,8 @@ def test_aws_init_creates_resources_with_the_bootstrap_make_run_uses() -> None:
     assert "bootstrap(" in ast.unparse(ast.parse((ROOT / "infra/local/stack.py").read_text()))
     assert "load_resources()" in (ROOT / "infra/local/bootstrap.py").read_text()
     # LocalStack runs every AWS service the bootstrap and the services use.
-    used = set(re.findall(r"_client\(\"(\w+)\"", (ROOT / "infra/local/bootstrap.py").read_text()))
+    used = set(re.findall(r"client\(\"(\w+)\"", (ROOT / "infra/local/bootstrap.py").read_text()))
+    assert {"sqs", "dynamodb", "kms", "secretsmanager"} <= used
     emulated = set(containers()["localstack"]["environment"]["SERVICES"].split(","))
     assert used | {"sqs", "dynamodb", "secretsmanager", "kms"} <= emulated
     # Nothing that talks to AWS starts before the resources exist.
@@ -266,6 +278,24 @@ def test_aws_init_creates_resources_with_the_bootstrap_make_run_uses() -> None:
         if container_role == "worker" or (container_role, svc) in aws_apis:
             condition = containers()[name]["depends_on"]["aws-init"]["condition"]
             assert condition == "service_completed_successfully", name
+
+
+def test_localstack_is_the_version_make_run_runs_and_one_that_needs_no_auth_token() -> None:
+    localstack = containers()["localstack"]
+    version = localstack["image"].removeprefix("localstack/localstack:")
+    assert version == local_localstack.LOCALSTACK_VERSION
+    lock = (ROOT / "requirements-localstack.lock").read_text()
+    assert f"localstack-core[runtime]=={version}\n" in lock
+    # LocalStack's community image starts without LOCALSTACK_AUTH_TOKEN up to 4.14; from
+    # 2026.3.0 (March 2026: the single image, `latest` included) it exits without one.
+    assert tuple(int(part) for part in version.split(".")) < (4, 15), version
+    assert not [v for v in localstack["environment"] if "AUTH_TOKEN" in v or "API_KEY" in v]
+    # The same LocalStack settings as the native run, plus DynamoDB.
+    native = local_localstack.LocalStackServer(4566, Path("unused")).environment(Path("/x"))
+    for setting in ("EAGER_SERVICE_LOADING", "SQS_ENDPOINT_STRATEGY"):
+        assert localstack["environment"][setting] == native[setting], setting
+    served = set(localstack["environment"]["SERVICES"].split(","))
+    assert served == {*native["SERVICES"].split(","), "dynamodb"}
 
 
 def test_third_party_images_are_pinned() -> None:
