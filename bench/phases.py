@@ -136,7 +136,7 @@ async def _profiled(pids: dict[Path, int], work: Awaitable[object]) -> None:
 
 
 async def floor_phase(stack: Stack, orders: int, rate: float, wait_seconds: int) -> FlowFigures:
-    run = await run_floor(stack.moto.url, orders, rate, wait_seconds)
+    run = await run_floor(stack.aws_url, orders, rate, wait_seconds)  # where its SQS is
     return floor_figures(run.injected, run.milestones, orders)
 
 
