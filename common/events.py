@@ -122,6 +122,35 @@ class PaymentExpired(Event):
     reason: str
 
 
+class PaymentRefunded(Event):
+    """Money went back to the customer: a late approval, a cancelled order, a wrong amount,
+    or a refund made at Mercado Pago after approval."""
+
+    event_name: ClassVar[str] = "payment-refunded"
+    order_id: UUID
+    payment_id: str
+    amount: Money
+    reason: str = Field(min_length=1, max_length=64)
+
+
+class PaymentChargedBack(Event):
+    """The customer disputed an approved Pix with their bank and the money was taken back."""
+
+    event_name: ClassVar[str] = "payment-charged-back"
+    order_id: UUID
+    payment_id: str
+    amount: Money
+
+
+class PaymentCreationFailed(Event):
+    """Mercado Pago could not create the charge within the retry horizon; the order cannot
+    be paid and should be cancelled."""
+
+    event_name: ClassVar[str] = "payment-creation-failed"
+    order_id: UUID
+    reason: str = Field(min_length=1, max_length=200)
+
+
 class OrderPaid(Event):
     event_name: ClassVar[str] = "order-paid"
     order_id: UUID
@@ -164,6 +193,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PaymentApproved,
     PaymentRejected,
     PaymentExpired,
+    PaymentRefunded,
+    PaymentChargedBack,
+    PaymentCreationFailed,
     OrderPaid,
     ProductionStarted,
     ProductionCompleted,
@@ -181,6 +213,9 @@ DESTINATIONS: dict[str, tuple[str, ...]] = {
     PaymentApproved.event_name: ("order",),
     PaymentRejected.event_name: ("order",),
     PaymentExpired.event_name: ("order",),
+    PaymentRefunded.event_name: ("order",),
+    PaymentChargedBack.event_name: ("order",),
+    PaymentCreationFailed.event_name: ("order",),
     OrderPaid.event_name: ("production",),
     ProductionStarted.event_name: ("order",),
     ProductionCompleted.event_name: ("order",),
