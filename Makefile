@@ -46,6 +46,7 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy common auth catalog order payment production infra/local infra/ops bench
+	$(PY) -m infra.ops.layers
 
 format: setup
 	$(PY) -m ruff check --fix .
