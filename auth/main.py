@@ -19,7 +19,7 @@ from auth.settings import Settings
 from auth.tokens import TokenMinter
 from common.cli import run_service_cli
 from common.db import make_engine, upgrade_to_head
-from common.logging import configure_logging
+from common.observability import setup_observability
 from common.security import JwtVerifier, KeySource
 from common.web import create_service_app
 
@@ -113,7 +113,7 @@ def _create_staff_command(argv: list[str]) -> int:
     parser.add_argument("--role", choices=["staff", "admin"], default="staff")
     args = parser.parse_args(argv)
     settings = Settings()
-    configure_logging("auth-service", settings.log_level)
+    setup_observability("auth-service", settings.log_level)
     try:
         created = asyncio.run(
             create_staff(settings, args.username, args.role, _read_new_password())
@@ -129,7 +129,7 @@ def main() -> None:
     if sys.argv[1:2] == ["create-staff"]:
         sys.exit(_create_staff_command(sys.argv[2:]))
     settings = Settings()
-    configure_logging("auth-service", settings.log_level)
+    setup_observability("auth-service", settings.log_level)
     run_service_cli(
         "auth",
         lambda: create_app(settings),

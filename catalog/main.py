@@ -12,7 +12,7 @@ from catalog.repository import CatalogRepository
 from catalog.settings import Settings
 from common.cli import run_service_cli
 from common.db import make_engine, upgrade_to_head
-from common.logging import configure_logging
+from common.observability import setup_observability
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
 
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
 
 def main() -> None:
     settings = Settings()
-    configure_logging("catalog-service", settings.log_level)
+    setup_observability("catalog-service", settings.log_level)
     run_service_cli(
         "catalog",
         lambda: create_app(settings),

@@ -84,10 +84,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("botocore", "aiobotocore", "urllib3", "httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # Every process entrypoint calls this once: the place to set up its tracing too.
-    from common.tracing import setup_tracing
-
-    setup_tracing(service)
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -50,7 +50,7 @@ class CorrelationIdGenerator(RandomIdGenerator):
 
 
 def setup_tracing(service: str) -> TracerProvider:
-    """Once per process (configure_logging calls it); later calls return the same provider."""
+    """Once per process (common.observability calls it); later calls return the same provider."""
     global _provider
     if _provider is not None:
         return _provider

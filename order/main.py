@@ -12,9 +12,9 @@ from sqlalchemy.engine import make_url
 from common.aws import open_client
 from common.cli import run_service_cli
 from common.db import make_engine, make_session_factory, ping, upgrade_to_head
-from common.logging import configure_logging
 from common.messaging import Consumer, SqsPublisher
 from common.metrics import queue_probe, record_outbox_backlog, serve_worker_metrics
+from common.observability import setup_observability
 from common.outbox import OutboxRelay, outbox_backlog
 from common.resources import load_resources
 from common.security import JwtVerifier, KeySource, jwks_from_url
@@ -114,7 +114,7 @@ def migrate(settings: Settings | None = None) -> None:
 
 def main() -> None:
     settings = Settings()
-    configure_logging(f"{SERVICE}-service", settings.log_level)
+    setup_observability(f"{SERVICE}-service", settings.log_level)
     run_service_cli(
         SERVICE,
         lambda: create_app(settings),

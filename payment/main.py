@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from common.aws import open_client
 from common.cli import run_service_cli
 from common.dynamo import DynamoOutboxRelay
-from common.logging import configure_logging
 from common.messaging import Consumer, SqsPublisher
+from common.observability import setup_observability
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
 from common.worker import run_until_stopped
@@ -100,7 +100,7 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 def main() -> None:
     settings = Settings()
-    configure_logging(f"{SERVICE}-service", settings.log_level)
+    setup_observability(f"{SERVICE}-service", settings.log_level)
     run_service_cli(SERVICE, lambda: create_app(settings), lambda: run_worker(settings))
 
 

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from common.aws import open_client
 from common.cli import run_service_cli
 from common.dynamo import DynamoOutboxRelay
-from common.logging import configure_logging
 from common.messaging import Consumer, SqsPublisher
 from common.metrics import dynamo_outbox_probe, queue_probe, serve_worker_metrics
+from common.observability import setup_observability
 from common.resources import load_resources
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
@@ -113,7 +113,7 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 def main() -> None:
     settings = Settings()
-    configure_logging("production-service", settings.log_level)
+    setup_observability("production-service", settings.log_level)
     run_service_cli("production", lambda: create_app(settings), lambda: run_worker(settings))
 
 

@@ -8,7 +8,8 @@ dependency:
 
 1. services are independent: auth, catalog, order, payment and production never import
    each other — they talk through events and HTTP only;
-2. `common` imports no service;
+2. `common` imports no service, and its modules import each other without cycles (a
+   function-local import counts: it hides a cycle, it does not break it);
 3. inside a service imports point one way, outer to inner:
    entry points (`main`) → edges (`api`, `consumer`, pages and streams) → use cases
    (`service`, `ports`) → adapters (`repository`, Mercado Pago and catalog clients, signers)
@@ -69,11 +70,11 @@ class Violation:
         return f"{self.importer} imports {self.imported}: {self.rule}"
 
 
-def module_name(path: Path) -> str:
-    return ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = REPO_ROOT) -> str:
+    return ".".join(path.relative_to(root).with_suffix("").parts)
 
 
-def imports_of(path: Path) -> Iterator[str]:
+def imports_of(path: Path, root: Path = REPO_ROOT) -> Iterator[str]:
     """Every absolute module a file imports; `from pkg import mod` counts as `pkg.mod`."""
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
@@ -81,7 +82,7 @@ def imports_of(path: Path) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
-                candidate = REPO_ROOT / node.module.replace(".", "/") / f"{alias.name}.py"
+                candidate = root / node.module.replace(".", "/") / f"{alias.name}.py"
                 yield f"{node.module}.{alias.name}" if candidate.exists() else node.module
 
 
@@ -119,19 +120,45 @@ def violations(root: Path = REPO_ROOT) -> list[Violation]:
         for path in sorted((root / package).rglob("*.py")):
             if "migrations" in path.parts:
                 continue
-            importer = module_name(path)
-            for imported in sorted(set(imports_of(path))):
+            importer = module_name(path, root)
+            for imported in sorted(set(imports_of(path, root))):
                 violation = check_import(importer, imported)
                 if violation:
                     found.append(violation)
     return found
 
 
+def import_cycles(package: str = "common", root: Path = REPO_ROOT) -> list[list[str]]:
+    """Every cycle among one package's modules, function-local imports included."""
+    modules = {module_name(p, root): p for p in sorted((root / package).rglob("*.py"))}
+    graph = {
+        name: sorted({i for i in imports_of(path, root) if i in modules and i != name})
+        for name, path in modules.items()
+    }
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def walk(node: str, trail: list[str]) -> None:
+        for nxt in graph[node]:
+            if nxt in trail:
+                cycle = trail[trail.index(nxt) :]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    cycles.append([*cycle, nxt])
+            elif len(trail) < len(graph):
+                walk(nxt, [*trail, nxt])
+
+    for start in graph:
+        walk(start, [start])
+    return cycles
+
+
 def problems() -> list[str]:
     """Broken contracts not listed as known, and listed ones that are gone (drop them)."""
+    lines = [f"import cycle in common: {' → '.join(c)}" for c in import_cycles()]
     found = violations()
     known = {(v.importer, v.imported) for v in found} & KNOWN_VIOLATIONS.keys()
-    lines = [str(v) for v in found if (v.importer, v.imported) not in KNOWN_VIOLATIONS]
+    lines += [str(v) for v in found if (v.importer, v.imported) not in KNOWN_VIOLATIONS]
     lines += [
         f"{importer} no longer imports {imported}: remove it from KNOWN_VIOLATIONS"
         for importer, imported in sorted(KNOWN_VIOLATIONS.keys() - known)

@@ -1,5 +1,7 @@
 """The import contracts (infra/ops/layers.py) hold on the tree, and each rule can fail."""
 
+from pathlib import Path
+
 import pytest
 
 from infra.ops import layers
@@ -43,3 +45,18 @@ def test_each_rule_rejects_an_import_that_breaks_it(
 )
 def test_imports_that_point_inwards_are_allowed(importer: str, imported: str) -> None:
     assert layers.check_import(importer, imported) is None
+
+
+def test_a_cycle_hidden_by_a_function_local_import_is_found(tmp_path: Path) -> None:
+    package = tmp_path / "common"
+    package.mkdir()
+    (package / "logging.py").write_text("def setup():\n    from common.tracing import x\n")
+    (package / "tracing.py").write_text("from common.metrics import y\nx = 1\n")
+    (package / "metrics.py").write_text("from common.logging import setup\ny = 2\n")
+    cycles = layers.import_cycles("common", tmp_path)
+    assert len(cycles) == 1
+    assert set(cycles[0]) == {"common.logging", "common.tracing", "common.metrics"}
+
+
+def test_common_has_no_import_cycle() -> None:
+    assert layers.import_cycles() == []
