@@ -1,4 +1,4 @@
-"""DynamoDB equivalents of the outbox and inbox (SPEC §3).
+"""DynamoDB equivalents of the outbox and inbox.
 
 A state change, the inbox marker of the event that caused it, and the outbox item of the
 event it produces are written in one TransactWriteItems call: all or nothing. The inbox

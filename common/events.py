@@ -1,6 +1,6 @@
 """The shared message schema: one envelope, one pydantic model per event name and version.
 
-Every SQS body is `{"meta": {...}, "payload": {...}}` (SPEC §2). Consumers parse with
+Every SQS body is `{"meta": {...}, "payload": {...}}`. Consumers parse with
 `parse_message`, which raises `PoisonMessage` for anything that is not a known event.
 """
 

@@ -1,4 +1,4 @@
-"""SQS publisher and consumer loop (SPEC §3).
+"""SQS publisher and consumer loop.
 
 The consumer long-polls batches of up to 10, handles them concurrently, dispatches by
 `event_name`, deletes a message only after its handler succeeded, and on failure pushes

@@ -1,4 +1,4 @@
-"""Transactional outbox and inbox for Postgres-backed services (SPEC §3).
+"""Transactional outbox and inbox for Postgres-backed services.
 
 `add_to_outbox` writes the event rows in the caller's transaction, next to the state
 change. `OutboxRelay` claims pending rows with FOR UPDATE SKIP LOCKED (several relays may

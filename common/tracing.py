@@ -1,4 +1,4 @@
-"""W3C trace context across HTTP and SQS, with the OpenTelemetry SDK (SPEC §2).
+"""W3C trace context across HTTP and SQS, with the OpenTelemetry SDK.
 
 One rule makes an order's spans one trace even where the chain of calls breaks (Mercado
 Pago's webhook, a staff click in the kitchen): **the trace id is the correlation id**. A

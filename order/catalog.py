@@ -1,4 +1,4 @@
-"""Adapter: the catalog service's batch read, one HTTP call per order (SPEC §1.2).
+"""Adapter: the catalog service's batch read, one HTTP call per order.
 
 aiohttp rather than httpx on this hop: it is on every order's path, and httpx's client
 took 16 % of the order API's CPU under load, several times aiohttp's cost per request

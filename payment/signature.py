@@ -1,4 +1,4 @@
-"""Mercado Pago webhook signature (SPEC §4).
+"""Mercado Pago webhook signature.
 
 Header `x-signature: ts=<ms>,v1=<hex>`; v1 = HMAC-SHA256(secret, manifest) with manifest
 `id:{data.id};request-id:{x-request-id};ts:{ts};` (a pair is left out when its value is

@@ -1,4 +1,4 @@
-"""Webhook signature verification (SPEC §4), against the simulator's signer."""
+"""Webhook signature verification, against the simulator's signer."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""Delivery guarantees (SPEC §3) proven on the real stack, each with its figures printed.
+"""Delivery guarantees proven on the real stack, each with its figures printed.
 
 RELIABILITY_ORDERS (default 200) and RELIABILITY_SEED change the load and kill timings.
 """
