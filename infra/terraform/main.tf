@@ -138,6 +138,7 @@ module "alarms" {
   alb_arn_suffix                    = module.alb.arn_suffix
   ecs_cluster_name                  = module.ecs_cluster.name
   ecs_service_names                 = flatten([for s in module.service : values(s.service_names)])
+  target_group_arn_suffixes         = { for name, s in module.service : name => s.target_group_arn_suffix }
   queue_names                       = values(module.queues.queue_names)
   dlq_names                         = values(module.queues.dlq_names)
   alb_5xx_threshold                 = var.alarm_thresholds.alb_5xx_per_5_minutes
