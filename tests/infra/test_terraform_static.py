@@ -64,8 +64,12 @@ def test_every_module_has_main_variables_and_outputs() -> None:
 
 @pytest.mark.parametrize(
     ("environment", "email", "accepted"),
-    [("prod", "", False), ("prod", "not-an-address", False), ("prod", "oncall@example.com", True)]
-    + [("dev", "", True)],
+    [
+        ("prod", "", False),
+        ("prod", "not-an-address", False),
+        ("prod", "oncall@example.com", True),
+        ("dev", "", True),
+    ],
 )
 def test_prod_refuses_an_alarm_topic_nobody_receives(
     environment: str, email: str, accepted: bool, make_terraform, tmp_path: Path
