@@ -62,6 +62,7 @@ class LocalPostgres:
                 "UTF8",
                 "--no-sync",
             )
+            self._write_hba()
         # synchronous_commit stays on (Postgres' default): a commit is acknowledged only
         # after its WAL is written, so a crash of Postgres (`pg_ctl stop -m immediate`, an OOM
         # kill) loses nothing it confirmed. With it off, a crash dropped acknowledged orders
@@ -86,6 +87,19 @@ class LocalPostgres:
             options,
             "start",
         )
+
+    def _write_hba(self) -> None:
+        """The superuser (the local stand-in for the RDS master) logs in without a password;
+        every other role, such as a service's own user, must give its password, so a
+        rotated or wrong password fails here as it does on RDS."""
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(
+            "local all all trust\n"
+            f"host all {self.user} 127.0.0.1/32 trust\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+        )
+        if self._as_root:
+            shutil.chown(hba, "postgres", "postgres")
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
