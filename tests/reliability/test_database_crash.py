@@ -44,6 +44,7 @@ class Clients:
 
     accepted: dict[int, str] = field(default_factory=dict)
     statuses: Counter[int] = field(default_factory=Counter)
+    failures_at: list[float] = field(default_factory=list)  # monotonic time of each 5xx
 
 
 async def place_retrying(api: httpx.AsyncClient, shop: Shop, clients: Clients, i: int) -> None:
@@ -63,6 +64,8 @@ async def place_retrying(api: httpx.AsyncClient, shop: Shop, clients: Clients, i
             clients.statuses[0] += 1  # no answer at all
         else:
             clients.statuses[response.status_code] += 1
+            if response.status_code >= 500:
+                clients.failures_at.append(time.monotonic())
             if response.status_code in (200, 201):  # 200: a retry of an order already taken
                 clients.accepted[i] = response.json()["id"]
                 return
