@@ -18,7 +18,8 @@ from auth.repository import AuthRepository
 from auth.settings import Settings
 from auth.tokens import TokenMinter
 from common.cli import run_service_cli
-from common.db import make_engine, upgrade_to_head
+from common.db_credentials import database_engine
+from common.db_roles import migrate_database
 from common.observability import setup_observability
 from common.security import JwtVerifier, KeySource
 from common.web import create_service_app
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            engine = make_engine(settings.sqlalchemy_url("auth"), settings.db_pool_size)
+            engine = database_engine(settings, "auth")
             stack.push_async_callback(engine.dispose)
             key_ring = await open_key_ring(settings, stack)
             repository = AuthRepository(engine)
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
 
 
 async def create_staff(settings: Settings, username: str, role: StaffRole, password: str) -> bool:
-    engine = make_engine(settings.sqlalchemy_url("auth"), pool_size=1)
+    engine = database_engine(settings.model_copy(update={"db_pool_size": 1}), "auth")
     try:
         return await service.create_staff_account(
             AuthRepository(engine), Argon2Hasher(), username=username, password=password, role=role
@@ -133,7 +134,7 @@ def main() -> None:
     run_service_cli(
         "auth",
         lambda: create_app(settings),
-        migrate=lambda: upgrade_to_head(MIGRATIONS, settings.sqlalchemy_url("auth")),
+        migrate=lambda: migrate_database(MIGRATIONS, settings, "auth"),
     )
 
 

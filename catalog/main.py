@@ -11,7 +11,8 @@ from catalog import api
 from catalog.repository import CatalogRepository
 from catalog.settings import Settings
 from common.cli import run_service_cli
-from common.db import make_engine, upgrade_to_head
+from common.db_credentials import database_engine
+from common.db_roles import migrate_database
 from common.observability import setup_observability
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            engine = make_engine(settings.sqlalchemy_url("catalog"), settings.db_pool_size)
+            engine = database_engine(settings, "catalog")
             stack.push_async_callback(engine.dispose)
             http = await stack.enter_async_context(httpx.AsyncClient())
             app.state.repository = CatalogRepository(engine)
@@ -55,7 +56,7 @@ def main() -> None:
     run_service_cli(
         "catalog",
         lambda: create_app(settings),
-        migrate=lambda: upgrade_to_head(MIGRATIONS, settings.sqlalchemy_url("catalog")),
+        migrate=lambda: migrate_database(MIGRATIONS, settings, "catalog"),
     )
 
 

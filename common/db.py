@@ -9,7 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import make_url, text
+from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,15 +20,28 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 
-def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20, **options: Any) -> AsyncEngine:
     # No pool_pre_ping: with asyncpg it costs three round trips (BEGIN, a ping, ROLLBACK) on
-    # every checkout (docs/performance.md). A connection a failover broke fails one statement
-    # instead; SQLAlchemy then invalidates the pool, and the request or message is retried.
+    # every checkout (docs/performance.md). `_refuse_closed_connection` does the same job for
+    # free: a connection whose server went away (a crash, a restart, pg_terminate_backend) is
+    # known closed to asyncpg as soon as the socket is, and is replaced before any statement.
+    # One that breaks mid-request fails that request with a 503 (common/errors.py; SQLAlchemy
+    # then drops every older pooled connection), and the client or SQS retries.
     # No overflow: an overflow connection is closed as soon as it is returned, so a load
     # above the pool's size opened and closed a Postgres connection (a backend process, auth,
     # asyncpg's type introspection) per request. Up to `pool_size` connections are opened as
     # needed and kept; beyond that, callers wait for one (the same cap as 10 + 10 overflow).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=30 * 60)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_recycle=30 * 60, **options
+    )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout hook: DisconnectionError makes the pool reconnect and check out again."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("pooled connection closed by the server")
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from common.db_errors import DATABASE_ERROR_TYPES, RETRY_AFTER_SECONDS, database_unavailable
 from common.logging import get_correlation_id, get_logger
 
 log = get_logger(__name__)
@@ -62,7 +63,12 @@ class UpstreamError(AppError):
 
 
 class ServiceUnavailable(AppError):
+    """A dependency is away for now: the client retries after `Retry-After` seconds."""
+
     status_code, error = 503, "service_unavailable"
+
+    def __init__(self, detail: Any = None, *, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
 _HTTP_ERROR_NAMES = {
@@ -165,3 +171,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"error_type": type(exc).__name__})
         return error_response(500, "internal_error", "unexpected error")
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        # Postgres restarting, failing over or out of connections is not a bug of ours nor
+        # the client's: 503, and the same request (Idempotency-Key) succeeds once it is back.
+        if database_unavailable(exc):
+            log.warning(
+                "database unavailable: %s", type(exc).__name__, extra={"error_type": "db_down"}
+            )
+            unavailable = ServiceUnavailable("database unavailable, try again")
+            return await app_error(request, unavailable)
+        return await unexpected(request, exc)
+
+    for error_type in DATABASE_ERROR_TYPES:  # handled inside the middlewares: logged, counted
+        app.add_exception_handler(error_type, database_error)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common import metrics
+from common.db_errors import database_unavailable
 from common.events import Envelope, Event, PoisonMessage, parse_message
 from common.logging import get_logger, set_correlation_id
 from common.resources import load_resources
@@ -25,6 +26,9 @@ Handler = Callable[[Envelope[Event]], Awaitable[None]]
 MAX_BATCH = 10
 MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 MAX_RECEIVES = load_resources().max_receive_count  # the queues' redrive policy
+# First retry delay of a message whose handler found the database away; doubling, the
+# attempts left before the DLQ span 15 + 30 + 60 + 120 s, longer than a failover.
+OUTAGE_RETRY_BASE_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,7 @@ class Consumer:
         if not messages:
             return
         outcomes = await asyncio.gather(*(self._handle(m) for m in messages))
-        done = [m for m, ok in zip(messages, outcomes, strict=True) if ok]
+        done = [m for m, outcome in zip(messages, outcomes, strict=True) if outcome == "ok"]
         if done:
             await self._sqs.delete_message_batch(
                 QueueUrl=url,
@@ -229,11 +233,12 @@ class Consumer:
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
                 ],
             )
-        for message, ok in zip(messages, outcomes, strict=True):
-            if not ok:
-                await self._delay_retry(url, message)
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if outcome != "ok":
+                await self._delay_retry(url, message, outage=outcome == "unavailable")
 
-    async def _handle(self, message: dict[str, Any]) -> bool:
+    async def _handle(self, message: dict[str, Any]) -> str:
+        """ "ok" (delete it), or why not: "poison", "error", "unavailable" (the database)."""
         receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
         context = {
             "queue": self._queue_name,
@@ -264,25 +269,32 @@ class Consumer:
         except PoisonMessage as exc:
             outcome = "poison"
             log.error("poison message left for the DLQ: %s", exc, extra=context | {"poison": True})
-            return False
+            return outcome
         except Exception as exc:
+            if database_unavailable(exc):  # not the message's fault: never let it turn poison
+                outcome = "unavailable"
+                log.warning(
+                    "database unavailable, will retry: %s", type(exc).__name__, extra=context
+                )
+                return outcome
             outcome = "error"
             log.exception("handler failed, will retry: %s", type(exc).__name__, extra=context)
-            return False
+            return outcome
         finally:
             _observe_handler(self._queue_name, context.get("event_name"), outcome, started)
         log.info("message handled", extra=context)
-        return True
+        return outcome
 
-    async def _delay_retry(self, url: str, message: dict[str, Any]) -> None:
+    async def _delay_retry(self, url: str, message: dict[str, Any], *, outage: bool) -> None:
         receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+        # Every receive counts towards maxReceiveCount, failed or not: while the database is
+        # away, attempts are spaced so that its five span an RDS failover (1-2 minutes).
+        base = max(self._retry_base, OUTAGE_RETRY_BASE_SECONDS) if outage else self._retry_base
         try:
             await self._sqs.change_message_visibility(
                 QueueUrl=url,
                 ReceiptHandle=message["ReceiptHandle"],
-                VisibilityTimeout=backoff_seconds(
-                    attempt_in_round(receive_count), self._retry_base
-                ),
+                VisibilityTimeout=backoff_seconds(attempt_in_round(receive_count), base),
             )
         except Exception:  # the message simply reappears after the queue's default timeout
             log.warning("could not set retry backoff", exc_info=True)

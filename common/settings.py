@@ -70,6 +70,12 @@ class PostgresSettings(ServiceSettings):
     db_user: str = Field("app", alias="DB_USER")
     db_password: str = Field("", alias="DB_PASSWORD")
     db_name: str | None = Field(None, alias="DB_NAME")
+    # Secrets Manager secret {username, password, host?, port?, dbname?} read at each connect
+    # (common/db_credentials.py): the service's own `<PREFIX>DB_SECRET_NAME`, else the shared
+    # DB_SECRET_NAME. With one, DB_USER / DB_PASSWORD are only the admin login `migrate` uses
+    # to create the service's role and database (common/db_roles.py).
+    db_secret_name: str | None = None
+    shared_db_secret_name: str | None = Field(None, alias="DB_SECRET_NAME")
     # Connections per process, opened as needed and then kept (common/db.py: no overflow).
     db_pool_size: int = Field(20, ge=1, alias="DB_POOL_SIZE")
 
@@ -84,9 +90,15 @@ class PostgresSettings(ServiceSettings):
         local = [name for name in urls if _is_local(getattr(self, name))]
         if local:
             raise ValueError(f"{', '.join(sorted(local))} point at a local address in prod")
-        if not self.database_url and (not self.db_password or _is_local(self.db_host)):
+        if self.database_url or self.database_secret_name:
+            return self
+        if not self.db_password or _is_local(self.db_host):
             raise ValueError("DB_HOST / DB_PASSWORD are the local defaults in prod")
         return self
+
+    @property
+    def database_secret_name(self) -> str | None:
+        return self.db_secret_name or self.shared_db_secret_name or None
 
     def sqlalchemy_url(self, default_db: str) -> str:
         if self.database_url:

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common import metrics
+from common.db_errors import RETRY_AFTER_SECONDS
 from common.errors import (
     NotFound,
     PayloadTooLarge,
@@ -70,7 +71,11 @@ def create_service_app(
             except Exception as exc:  # report, never crash the probe
                 failures[check.__name__] = f"{type(exc).__name__}: {exc}"[:200]
         if failures:
-            return JSONResponse(error_body("not_ready", failures), status_code=503)
+            return JSONResponse(
+                error_body("not_ready", failures),
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return JSONResponse({"status": "ready", "service": name})
 
     scrape = metrics.ScrapeProbes([_bound(probe, app) for probe in metrics_probes])

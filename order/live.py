@@ -12,7 +12,7 @@ committed after a later id was already seen.
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -48,7 +48,7 @@ class StatusFeed:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        dsn: str,
+        dsn: str | Callable[[], Awaitable[asyncpg.Connection]],  # or a connect function
         *,
         poll_seconds: float = 1.0,
         safety_poll_seconds: float = 5.0,
@@ -120,7 +120,9 @@ class StatusFeed:
     async def _listen(self) -> None:
         await self._close_listener()
         try:
-            connection = await asyncpg.connect(self._dsn, timeout=5)
+            connection = await (
+                self._dsn() if callable(self._dsn) else asyncpg.connect(self._dsn, timeout=5)
+            )
             await connection.add_listener(repo.STATUS_CHANNEL, self._notified)
         except Exception as exc:
             log.warning("status feed cannot LISTEN (%s); polling meanwhile", exc)

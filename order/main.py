@@ -11,7 +11,9 @@ from sqlalchemy.engine import make_url
 
 from common.aws import open_client
 from common.cli import run_service_cli
-from common.db import make_engine, make_session_factory, ping, upgrade_to_head
+from common.db import make_session_factory, ping
+from common.db_credentials import database_engine, listen_connector
+from common.db_roles import migrate_database
 from common.messaging import Consumer, SqsPublisher
 from common.metrics import queue_probe, record_outbox_backlog, serve_worker_metrics
 from common.observability import setup_observability
@@ -34,13 +36,15 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.sqlalchemy_url(SERVICE), settings.db_pool_size)
+        engine = database_engine(settings, SERVICE)
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(httpx.AsyncClient())
             app.state.engine = engine
             app.state.sessions = make_session_factory(engine)
             app.state.sqs = await open_client(stack, "sqs", settings)  # metrics: queue depth
-            app.state.status_feed = StatusFeed(app.state.sessions, asyncpg_dsn(settings))
+            app.state.status_feed = StatusFeed(
+                app.state.sessions, listen_connector(settings, SERVICE, asyncpg_dsn(settings))
+            )
             await app.state.status_feed.start()
             stack.push_async_callback(app.state.status_feed.stop)
             catalog_http = await stack.enter_async_context(aiohttp.ClientSession())
@@ -85,7 +89,7 @@ def asyncpg_dsn(settings: Settings) -> str:
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     serve_worker_metrics(settings.worker_metrics_port)
-    engine = make_engine(settings.sqlalchemy_url(SERVICE), settings.db_pool_size)
+    engine = database_engine(settings, SERVICE)
     sessions = make_session_factory(engine)
     async with AsyncExitStack() as stack:
         sqs = await open_client(stack, "sqs", settings)
@@ -109,7 +113,7 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 def migrate(settings: Settings | None = None) -> None:
     settings = settings or Settings()
-    upgrade_to_head(MIGRATIONS, settings.sqlalchemy_url(SERVICE))
+    migrate_database(MIGRATIONS, settings, SERVICE)
 
 
 def main() -> None:

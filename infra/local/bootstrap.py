@@ -8,6 +8,8 @@ Idempotent: run it against a fresh or an already bootstrapped endpoint. The same
 
 import argparse
 import json
+import secrets as token_source
+from collections.abc import Iterable
 from typing import Any
 
 import boto3
@@ -27,7 +29,7 @@ LOCAL_MERCADOPAGO_SECRET = {
 LOCAL_JWT_KEY_ALIAS = "alias/fastfood-local-jwt"
 
 
-def _client(service: str, endpoint_url: str, region: str) -> Any:
+def aws_client(service: str, endpoint_url: str, region: str = "us-east-1") -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint_url,
@@ -98,6 +100,37 @@ def _put_secret_if_absent(secrets: Any, name: str, value: str) -> None:
             raise
 
 
+def database_secret_name(service: str) -> str:
+    """The local secret holding a Postgres-backed service's own login (as Terraform makes)."""
+    return f"fastfood/db/{service}"
+
+
+def database_role(service: str) -> str:
+    return f"{service}_service"
+
+
+def put_database_secrets(secrets: Any, services: Iterable[str], host: str, port: int) -> None:
+    """Each service's own database user, in RDS's secret layout, with a fresh password; the
+    service's `migrate` creates the role from it (common/db_roles.py)."""
+    for service in services:
+        value = json.dumps(
+            {
+                "username": database_role(service),
+                "password": token_source.token_urlsafe(24),
+                "host": host,
+                "port": port,
+                "dbname": service,
+                "engine": "postgres",
+            }
+        )
+        try:
+            secrets.create_secret(Name=database_secret_name(service), SecretString=value)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceExistsException":
+                raise
+            secrets.put_secret_value(SecretId=database_secret_name(service), SecretString=value)
+
+
 def ensure_signing_key(kms: Any, alias: str = LOCAL_JWT_KEY_ALIAS) -> str:
     """The ARN of the RSA signing key behind `alias`, creating both if absent."""
     try:
@@ -127,7 +160,7 @@ def bootstrap(
     """Create everything; `endpoints` overrides the endpoint of one service ("dynamodb": ...)."""
 
     def client(service: str) -> Any:
-        return _client(service, (endpoints or {}).get(service, endpoint_url), region)
+        return aws_client(service, (endpoints or {}).get(service, endpoint_url), region)
 
     resources = load_resources()
     urls = create_queues(client("sqs"), resources)

@@ -62,10 +62,17 @@ class LocalPostgres:
                 "UTF8",
                 "--no-sync",
             )
+            self._write_hba()
+        # synchronous_commit stays on (Postgres' default): a commit is acknowledged only
+        # after its WAL is written, so a crash of Postgres (`pg_ctl stop -m immediate`, an OOM
+        # kill) loses nothing it confirmed. With it off, a crash dropped acknowledged orders
+        # and deliveries (issue 14). fsync=off only skips the flush from the OS page cache to
+        # the disk: what a crash of the *operating system* (or power loss) would lose, which
+        # is out of scope for this throw-away server. RDS flushes (docs/deploy.md).
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} "
             f"-c unix_socket_directories={self.data_dir} -c fsync=off "
-            "-c max_connections=300 -c synchronous_commit=off"
+            "-c max_connections=300 -c synchronous_commit=on"
         )
         self._run(
             "pg_ctl",
@@ -81,9 +88,41 @@ class LocalPostgres:
             "start",
         )
 
+    def _write_hba(self) -> None:
+        """The superuser (the local stand-in for the RDS master) logs in without a password;
+        every other role, such as a service's own user, must give its password, so a
+        rotated or wrong password fails here as it does on RDS."""
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(
+            "local all all trust\n"
+            f"host all {self.user} 127.0.0.1/32 trust\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+        )
+        if self._as_root:
+            shutil.chown(hba, "postgres", "postgres")
+
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", "fast", "stop")
+
+    def crash(self) -> None:
+        """Stop as a crash does (`-m immediate`: no checkpoint, backends killed); the next
+        `start()` replays the WAL, as after an OOM kill or an RDS failover."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", "immediate", "stop")
+
+    async def terminate_backends(self) -> int:
+        """Kill every client connection but this one (`pg_terminate_backend`); returns how many."""
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user=self.user, database="postgres"
+        )
+        try:
+            killed = await conn.fetchval(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            return int(killed or 0)
+        finally:
+            await conn.close()
 
     def url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
         return f"{driver}://{self.user}@127.0.0.1:{self.port}/{database}"

@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from infra.local.bootstrap import LOCAL_JWT_KEY_ALIAS, LOCAL_MERCADOPAGO_SECRET, bootstrap
+from infra.local.bootstrap import (
+    LOCAL_JWT_KEY_ALIAS,
+    LOCAL_MERCADOPAGO_SECRET,
+    aws_client,
+    bootstrap,
+    database_secret_name,
+    put_database_secrets,
+)
 from infra.local.localstack import LocalStackServer
 from infra.local.moto import MotoServer
 from infra.local.postgres import LocalPostgres
@@ -28,7 +35,7 @@ from infra.local.processes import REPO_ROOT, free_port, start_python, stop_proce
 
 SERVICES = ("auth", "catalog", "order", "payment", "production")
 WORKERS = ("order", "payment", "production")
-DATABASES = ("auth", "catalog", "order")  # created by each service's `migrate`
+DATABASES = ("auth", "catalog", "order")  # created with its role by each service's `migrate`
 AwsBackend = Literal["moto", "localstack"]
 AWS_BACKENDS: tuple[AwsBackend, ...] = ("moto", "localstack")
 
@@ -120,7 +127,9 @@ class Stack:
             "AWS_SECRET_ACCESS_KEY": "test",
             "DB_HOST": "127.0.0.1",
             "DB_PORT": str(self.ports.postgres),
-            "DB_USER": "app",
+            "DB_USER": "app",  # the admin login: only `migrate` uses it (common/db_roles.py)
+            # Each Postgres-backed service logs in as its own role, from its own secret.
+            **{f"{n.upper()}_DB_SECRET_NAME": database_secret_name(n) for n in DATABASES},
             "JWT_ISSUER": f"http://localhost:{self.ports.gateway}/auth",
             "JWKS_URL": f"{self.service_url('auth')}/auth/.well-known/jwks.json",
             "ORDER_CATALOG_URL": f"{self.service_url('catalog')}/catalog",
@@ -149,6 +158,9 @@ class Stack:
         if self.aws == "localstack":
             self.localstack.start()
         bootstrap(self.aws_url, endpoints={"dynamodb": self.moto.url})
+        put_database_secrets(
+            aws_client("secretsmanager", self.aws_url), DATABASES, "127.0.0.1", self.ports.postgres
+        )
         self._start(
             "simulator",
             [

@@ -121,12 +121,14 @@ module "jwt_key" {
 module "secrets" {
   source = "./modules/secrets"
 
-  mercadopago_secret_name   = local.secret_names.mercadopago
-  project_secret_name       = local.secret_names.project
-  auth_accounts_secret_name = local.secret_names.auth_accounts
-  kms_key_arn               = module.data_key.key_arn
-  recovery_window_in_days   = var.secret_recovery_window_days
-  project_values            = local.project_secret
+  mercadopago_secret_name     = local.secret_names.mercadopago
+  project_secret_name         = local.secret_names.project
+  auth_accounts_secret_name   = local.secret_names.auth_accounts
+  database_users              = { for svc in local.database_services : svc => "${svc}_service" }
+  database_user_secret_prefix = "${var.resource_name_prefix}${var.project}/db/"
+  kms_key_arn                 = module.data_key.key_arn
+  recovery_window_in_days     = var.secret_recovery_window_days
+  project_values              = local.project_secret
 }
 
 module "alarms" {
@@ -138,6 +140,7 @@ module "alarms" {
   alb_arn_suffix                    = module.alb.arn_suffix
   ecs_cluster_name                  = module.ecs_cluster.name
   ecs_service_names                 = flatten([for s in module.service : values(s.service_names)])
+  target_group_arn_suffixes         = { for name, s in module.service : name => s.target_group_arn_suffix }
   queue_names                       = values(module.queues.queue_names)
   dlq_names                         = values(module.queues.dlq_names)
   alb_5xx_threshold                 = var.alarm_thresholds.alb_5xx_per_5_minutes

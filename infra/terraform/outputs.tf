@@ -100,3 +100,8 @@ output "ecs_run_task_network" {
     assignPublicIp = "DISABLED"
   }
 }
+
+output "database_user_secret_arns" {
+  description = "Each Postgres-backed service's own database login secret (docs/deploy.md)."
+  value       = module.secrets.database_user_secret_arns
+}

@@ -31,12 +31,21 @@ locals {
     PRODUCTION_QUEUE_NAME = module.queues.queue_names["production"]
   }
 
+  # Each of these logs in as its own role, read from its own secret at connect time
+  # (<SVC>_DB_SECRET_NAME). DB_USER / DB_PASSWORD are the RDS master's: only the service's
+  # `migrate` task uses them, to create that role and hand it its database (docs/deploy.md).
+  database_services = ["auth", "catalog", "order"]
   database_environment = {
-    DB_HOST = module.rds.address
-    DB_PORT = tostring(module.rds.port)
-    DB_USER = module.rds.master_username
+    for svc in local.database_services : svc => {
+      DB_HOST                        = module.rds.address
+      DB_PORT                        = tostring(module.rds.port)
+      DB_USER                        = module.rds.master_username
+      DB_NAME                        = svc
+      "${upper(svc)}_DB_SECRET_NAME" = module.secrets.database_user_secret_names[svc]
+    }
   }
-  database_secrets = { DB_PASSWORD = "${module.rds.master_user_secret_arn}:password::" }
+  database_secrets     = { DB_PASSWORD = "${module.rds.master_user_secret_arn}:password::" }
+  database_user_secret = { for svc in local.database_services : svc => [module.secrets.database_user_secret_arns[svc]] }
 
   tables = module.dynamodb.table_names
   table_arns_of = {
@@ -49,8 +58,7 @@ locals {
     auth = {
       priority = 10
       worker   = false
-      environment = merge(local.database_environment, {
-        DB_NAME         = "auth"
+      environment = merge(local.database_environment["auth"], {
         AUTH_SIGNER     = "kms"
         AUTH_KMS_KEY_ID = module.jwt_key.key_arn
         # Client address for the login throttle: API Gateway writes it into X-Forwarded-For
@@ -62,26 +70,27 @@ locals {
         AUTH_ADMIN_PASSWORD = "${module.secrets.auth_accounts_secret_arn}:admin_password::"
       })
       execution_secret_arns = [module.rds.master_user_secret_arn, module.secrets.auth_accounts_secret_arn]
-      permissions           = { kms_sign_key_arns = [module.jwt_key.key_arn] }
+      permissions           = { kms_sign_key_arns = [module.jwt_key.key_arn], secret_arns = local.database_user_secret["auth"] }
     }
     catalog = {
       priority              = 20
       worker                = false
-      environment           = merge(local.database_environment, { DB_NAME = "catalog" })
+      environment           = local.database_environment["catalog"]
       secrets               = local.database_secrets
       execution_secret_arns = [module.rds.master_user_secret_arn]
-      permissions           = {}
+      permissions           = { secret_arns = local.database_user_secret["catalog"] }
     }
     order = {
       priority              = 30
       worker                = true
-      environment           = merge(local.database_environment, { DB_NAME = "order", ORDER_CATALOG_URL = "${local.alb_url}/catalog" })
+      environment           = merge(local.database_environment["order"], { ORDER_CATALOG_URL = "${local.alb_url}/catalog" })
       secrets               = local.database_secrets
       execution_secret_arns = [module.rds.master_user_secret_arn]
       permissions = {
         sqs_consume_arns = [module.queues.queue_arns["order"]]
         sqs_send_arns    = [module.queues.queue_arns["payment"], module.queues.queue_arns["production"]]
         sqs_read_arns    = [module.queues.dlq_arns["order"]]
+        secret_arns      = local.database_user_secret["order"]
       }
     }
     payment = {

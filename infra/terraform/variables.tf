@@ -274,9 +274,15 @@ variable "db_monitoring_interval_seconds" {
 
 # --- Alarms ---------------------------------------------------------------------
 variable "alarm_email" {
-  description = "E-mail subscribed to the alarm topic (confirm the subscription once); empty for none."
+  description = "E-mail subscribed to the alarm topic (confirm the subscription once); empty for none, refused in prod."
   type        = string
   default     = ""
+
+  validation {
+    # An alarm nobody receives is no alarm: prod must name who is woken up.
+    condition     = var.environment != "prod" || can(regex("^[^@\\s]+@[^@\\s]+$", var.alarm_email))
+    error_message = "prod needs alarm_email (the on-call address): set TF_VAR_alarm_email or -var alarm_email=..."
+  }
 }
 
 variable "alarm_thresholds" {

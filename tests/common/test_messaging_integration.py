@@ -79,6 +79,32 @@ async def test_failing_handler_leaves_the_message_for_redelivery(
     assert queue_depth(aws, queue) == 0
 
 
+async def test_a_database_outage_keeps_the_message_and_spaces_its_retries(
+    aws: AwsResources, aio_clients: dict[str, Any]
+) -> None:
+    sqs = aio_clients["sqs"]
+    queue = aws.queues["order"]
+    await SqsPublisher(sqs).publish(queue, approved())
+    attempts = 0
+
+    async def database_down(_: Envelope[Event]) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    consumer = Consumer(
+        sqs, queue, {"payment-approved": database_down}, wait_seconds=1, retry_base_seconds=1
+    )
+    await drain(consumer, 4)
+    # An ordinary failure would be back after 1 s; an outage waits OUTAGE_RETRY_BASE_SECONDS,
+    # so its few receives before the DLQ outlast a failover. The message is kept, not poison.
+    assert attempts == 1
+    assert queue_depth(aws, queue) == 1
+    url = (await sqs.get_queue_url(QueueName=queue))["QueueUrl"]
+    visible = await sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
+    assert visible.get("Messages", []) == []  # still hidden: retried later, not now
+
+
 async def test_poison_message_ends_in_the_dlq(
     aws: AwsResources, aio_clients: dict[str, Any]
 ) -> None:

@@ -117,10 +117,15 @@ def test_task_roles_reach_only_their_own_queues_tables_secrets_and_keys(
         return arns | {f"{a}/index/*" for a in arns}
 
     data_key = key_arn(deployment)
+    login = {svc: {a} for svc, a in out["database_user_secret_arns"].items()}  # its own only
     expected = {
-        "auth": grants(kms={out["jwt_kms_key_arn"]}),
-        "catalog": grants(),
-        "order": grants(sqs={queue["order"], dlq["order"], queue["payment"], queue["production"]}),
+        "auth": grants(kms={out["jwt_kms_key_arn"], data_key}, secretsmanager=login["auth"]),
+        "catalog": grants(secretsmanager=login["catalog"], kms={data_key}),
+        "order": grants(
+            sqs={queue["order"], dlq["order"], queue["payment"], queue["production"]},
+            secretsmanager=login["order"],
+            kms={data_key},
+        ),
         "payment": grants(
             sqs={queue["payment"], dlq["payment"], queue["order"]},
             dynamodb=own_tables("payment"),
@@ -193,3 +198,26 @@ def test_project_secret_lists_the_deployment_identifiers(deployment: Deployment)
     assert all(len(password) == 32 for password in accounts.values())
     state = json.dumps(deployment.state)
     assert not any(password in state for password in accounts.values())  # write-only
+
+
+def test_each_postgres_service_has_its_own_generated_database_login(
+    deployment: Deployment,
+) -> None:
+    secrets = deployment.client("secretsmanager")
+    logins = {
+        svc: json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+        for svc, arn in deployment.outputs["database_user_secret_arns"].items()
+    }
+    assert set(logins) == {"auth", "catalog", "order"}
+    for svc, login in logins.items():
+        # RDS's layout; host and port come from DB_HOST / DB_PORT
+        assert login | {"password": ""} == {
+            "username": f"{svc}_service",
+            "password": "",
+            "dbname": svc,
+            "engine": "postgres",
+        }
+        assert len(login["password"]) == 32
+    assert len({login["password"] for login in logins.values()}) == 3
+    state = json.dumps(deployment.state)
+    assert not any(login["password"] in state for login in logins.values())  # write-only

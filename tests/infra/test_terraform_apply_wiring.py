@@ -85,6 +85,9 @@ def test_task_definitions_hand_each_service_the_names_it_reads(
                 assert env["DB_HOST"] == out["rds_address"]
                 assert env["DB_PORT"] == "5432"
                 assert secrets["DB_PASSWORD"] == f"{out['rds_master_user_secret_arn']}:password::"
+                # ...for migrate only: the service logs in as its own role, from its secret
+                assert env[f"{svc.upper()}_DB_SECRET_NAME"] == f"fastfood/db/{svc}"
+                assert f":secret:fastfood/db/{svc}-" in out["database_user_secret_arns"][svc]
             else:
                 assert "DB_HOST" not in env
             if svc == "auth":

@@ -60,3 +60,68 @@ def test_every_module_has_main_variables_and_outputs() -> None:
     for module in (TERRAFORM_DIR / "modules").iterdir():
         present = {p.name for p in module.glob("*.tf")}
         assert {"main.tf", "variables.tf", "outputs.tf"} <= present, module.name
+
+
+@pytest.mark.parametrize(
+    ("environment", "email", "accepted"),
+    [
+        ("prod", "", False),
+        ("prod", "not-an-address", False),
+        ("prod", "oncall@example.com", True),
+        ("dev", "", True),
+    ],
+)
+def test_prod_refuses_an_alarm_topic_nobody_receives(
+    environment: str, email: str, accepted: bool, make_terraform, tmp_path: Path
+) -> None:
+    # The root's variables alone: their validations run in a plan with nothing to create,
+    # no provider and no AWS.
+    workdir = tmp_path / "variables"
+    workdir.mkdir()
+    (workdir / "variables.tf").write_text((TERRAFORM_DIR / "variables.tf").read_text())
+    terraform = make_terraform(workdir, tmp_path)
+    terraform.run("init", "-input=false", "-no-color", "-backend=false")
+    args = ["-var", f"environment={environment}", "-var", "image_tag=t"]
+    args += ["-var", f"alarm_email={email}"]
+    if accepted:
+        terraform.run("plan", "-input=false", "-no-color", *args)
+    else:
+        with pytest.raises(AssertionError, match="prod needs alarm_email"):
+            terraform.run("plan", "-input=false", "-no-color", *args)
+
+
+def _alarm_blocks(kind: str) -> dict[str, str]:
+    text = (TERRAFORM_DIR / "modules" / "alarms" / "main.tf").read_text()
+    blocks = re.split(r'^resource "aws_cloudwatch_metric_alarm" "', text, flags=re.MULTILINE)
+    return {b.split('"', 1)[0]: b for b in blocks[1:] if kind in b}
+
+
+def test_fewer_running_tasks_than_desired_alarm_and_zero_tasks_is_breaching() -> None:
+    alarm = _alarm_blocks("RunningTaskCount")["ecs_tasks_below_desired"]
+    assert 'namespace   = "ECS/ContainerInsights"' in alarm
+    assert "DesiredTaskCount" in alarm
+    assert 'expression  = "desired - FILL(running, 0)"' in alarm  # no datapoint = 0 running
+    assert (
+        'comparison_operator = "GreaterThanThreshold"' in alarm
+        and "threshold           = 0" in alarm
+    )
+    assert 'treat_missing_data  = "breaching"' in alarm
+    assert "for_each = toset(var.ecs_service_names)" in alarm  # every api and worker service
+    cluster = (TERRAFORM_DIR / "modules" / "ecs_cluster" / "main.tf").read_text()
+    assert re.search(r'name\s*=\s*"containerInsights"\s*value\s*=\s*"enabled"', cluster)
+
+
+def test_unhealthy_or_missing_targets_alarm_with_missing_data_breaching() -> None:
+    alarms = _alarm_blocks("HostCount")
+    assert set(alarms) == {"target_group_unhealthy", "target_group_no_healthy_host"}
+    unhealthy, none_healthy = (
+        alarms["target_group_unhealthy"],
+        alarms["target_group_no_healthy_host"],
+    )
+    assert '"UnHealthyHostCount"' in unhealthy and "threshold           = 0" in unhealthy
+    assert '"HealthyHostCount"' in none_healthy and '"LessThanThreshold"' in none_healthy
+    for alarm in alarms.values():
+        assert 'treat_missing_data  = "breaching"' in alarm
+        assert "TargetGroup = each.value" in alarm
+    root = (TERRAFORM_DIR / "main.tf").read_text()
+    assert "s.target_group_arn_suffix" in root  # every API's target group is watched

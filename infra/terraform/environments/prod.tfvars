@@ -28,4 +28,5 @@ db_skip_final_snapshot          = false
 db_performance_insights_enabled = true
 db_monitoring_interval_seconds  = 60
 
-alarm_email = "" # set to the on-call address
+# alarm_email is required in prod (refused empty) and comes from outside this file:
+# TF_VAR_alarm_email (the workflow's ALARM_EMAIL variable) or -var alarm_email=...

@@ -1,5 +1,6 @@
-# CloudWatch alarms, all published to one encrypted SNS topic. Missing data never alarms
-# (a quiet queue or an idle ALB is healthy).
+# CloudWatch alarms, all published to one encrypted SNS topic. Missing traffic data never
+# alarms (a quiet queue or an idle ALB is healthy); missing task or target counts do (zero
+# running tasks publish nothing, and must not look healthy).
 
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
@@ -114,6 +115,93 @@ resource "aws_cloudwatch_metric_alarm" "queue_oldest_message_age" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value
   treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+}
+
+# A service running fewer tasks than it should: crashing on start (a bad image, a secret it
+# cannot read), stopped by failing health checks, or unable to be placed. Container
+# Insights publishes both counts per service; a service with no running task may publish no
+# RunningTaskCount at all, so it counts as 0, and no data at all is breaching: zero tasks
+# must never look healthy.
+resource "aws_cloudwatch_metric_alarm" "ecs_tasks_below_desired" {
+  for_each = toset(var.ecs_service_names)
+
+  alarm_name          = "${var.name}-ecs-${each.key}-tasks-below-desired"
+  alarm_description   = "${each.key} runs fewer tasks than desired for 5 minutes"
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5 # a rolling deploy or a scale-out catches up well within that
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+
+  metric_query {
+    id          = "missing"
+    expression  = "desired - FILL(running, 0)"
+    label       = "tasks missing"
+    return_data = true
+  }
+
+  metric_query {
+    id = "desired"
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "DesiredTaskCount"
+      dimensions  = { ClusterName = var.ecs_cluster_name, ServiceName = each.key }
+      stat        = "Maximum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id = "running"
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "RunningTaskCount"
+      dimensions  = { ClusterName = var.ecs_cluster_name, ServiceName = each.key }
+      stat        = "Minimum"
+      period      = 60
+    }
+  }
+}
+
+# Unhealthy targets behind the ALB (/ready failing: the database or a queue unreachable), and
+# an API with no healthy target at all. The ALB publishes nothing for an empty target
+# group, so missing data is breaching here too.
+resource "aws_cloudwatch_metric_alarm" "target_group_unhealthy" {
+  for_each = var.target_group_arn_suffixes
+
+  alarm_name          = "${var.name}-alb-${each.key}-unhealthy-hosts"
+  alarm_description   = "${each.key} has unhealthy targets for 3 minutes"
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "UnHealthyHostCount"
+  dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = each.value }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "target_group_no_healthy_host" {
+  for_each = var.target_group_arn_suffixes
+
+  alarm_name          = "${var.name}-alb-${each.key}-no-healthy-host"
+  alarm_description   = "${each.key} has no healthy target: its API is down"
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HealthyHostCount"
+  dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = each.value }
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 2
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
   alarm_actions       = local.actions
   ok_actions          = local.actions
 }

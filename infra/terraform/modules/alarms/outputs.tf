@@ -9,5 +9,8 @@ output "alarm_names" {
     [for a in aws_cloudwatch_metric_alarm.ecs_utilization : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.dlq_not_empty : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.queue_oldest_message_age : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.ecs_tasks_below_desired : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.target_group_unhealthy : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.target_group_no_healthy_host : a.alarm_name],
   )
 }

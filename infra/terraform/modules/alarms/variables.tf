@@ -22,8 +22,13 @@ variable "ecs_cluster_name" {
 }
 
 variable "ecs_service_names" {
-  description = "ECS services watched for CPU and memory."
+  description = "ECS services watched for CPU, memory and running fewer tasks than desired."
   type        = list(string)
+}
+
+variable "target_group_arn_suffixes" {
+  description = "ALB target group ARN suffix by service, watched for unhealthy hosts."
+  type        = map(string)
 }
 
 variable "queue_names" {

@@ -27,3 +27,13 @@ variable "recovery_window_in_days" {
   description = "Days a deleted secret can be restored (0 deletes at once, so the name is free again)."
   type        = number
 }
+
+variable "database_users" {
+  description = "Database role name by Postgres-backed service (its database has the service's name)."
+  type        = map(string)
+}
+
+variable "database_user_secret_prefix" {
+  description = "Prefix of each service's database login secret name (the service name follows)."
+  type        = string
+}
