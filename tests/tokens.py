@@ -7,9 +7,9 @@ import time
 import uuid
 from typing import Any
 
+import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-import jwt
 from jwt.algorithms import RSAAlgorithm
 
 ISSUER = "http://test.local/auth"

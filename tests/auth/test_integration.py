@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
-import jwt
 
 from auth.main import MIGRATIONS, create_app, create_staff
 from auth.settings import Settings

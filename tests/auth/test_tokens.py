@@ -5,10 +5,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-import jwt
 
 from auth.domain import Identity
 from auth.keys import signer_from_secret
@@ -105,7 +105,10 @@ async def test_every_token_has_its_own_jti() -> None:
     tokens = minter(PemSigner(PEM))
     first = await tokens.mint(Identity("s", "customer"))
     second = await tokens.mint(Identity("s", "customer"))
-    jtis = {jwt.decode(t.access_token, options={"verify_signature": False})["jti"] for t in (first, second)}
+    jtis = {
+        jwt.decode(t.access_token, options={"verify_signature": False})["jti"]
+        for t in (first, second)
+    }
     assert len(jtis) == 2
 
 

@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-import jwt
 from jwt.algorithms import RSAAlgorithm
 
 from tests.security.conftest import PRODUCT, World, bearer

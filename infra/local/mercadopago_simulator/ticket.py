@@ -4,6 +4,8 @@ code, and the buttons a person uses to play the bank in a demo run by hand."""
 import html
 from typing import Any
 
+# The copy-paste code is one long word: wrap it anywhere. The QR scales without blurring.
+_STYLE = "pre { white-space: pre-wrap; word-break: break-all } img { image-rendering: pixelated }"
 ACTIONS = (("approve", "Approve"), ("reject", "Reject"), ("expire", "Expire"))
 
 # The buttons POST to the control endpoint (which sends the signed webhook) and reload the
@@ -28,7 +30,7 @@ def render_ticket(payment: dict[str, Any]) -> str:
     )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Pix {payment['id']}</title></head><body>"
+        f"<title>Pix {payment['id']}</title><style>{_STYLE}</style></head><body>"
         f"<h1>Pix R$ {payment['transaction_amount']:.2f}</h1>"
         f"<p>status: <strong id='status'>{status}</strong></p>"
         f"<img id='qr' alt='Pix QR code' width='240' height='240' "
