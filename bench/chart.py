@@ -6,7 +6,7 @@ against the SQS floor, and peak RSS. matplotlib's object API with the Agg canvas
 display, no global pyplot state.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from bench.stats import Latency, ratio
 PERCENTILES = ("p50", "p95", "p99")
 
 
-def _grouped_bars(axes: Axes, labels: Sequence[str], series: dict[str, Sequence[float]]) -> None:
+def _grouped_bars(axes: Axes, labels: Sequence[str], series: Mapping[str, Sequence[float]]) -> None:
     """Bars per label, one colour per series; NaN (nothing measured) draws no bar."""
     width = 0.8 / max(len(series), 1)
     for index, (name, values) in enumerate(series.items()):
