@@ -285,7 +285,8 @@ def test_localstack_is_the_version_make_run_runs_and_one_that_needs_no_auth_toke
     version = localstack["image"].removeprefix("localstack/localstack:")
     assert version == local_localstack.LOCALSTACK_VERSION
     lock = (ROOT / "requirements-localstack.lock").read_text()
-    assert f"localstack-core[runtime]=={version}\n" in lock
+    assert re.search(rf"^localstack-core=={re.escape(version)} \\$", lock, re.M)
+    assert "localstack-core[runtime]==" in (ROOT / "requirements-localstack.in").read_text()
     # LocalStack's community image starts without LOCALSTACK_AUTH_TOKEN up to 4.14; from
     # 2026.3.0 (March 2026: the single image, `latest` included) it exits without one.
     assert tuple(int(part) for part in version.split(".")) < (4, 15), version
@@ -625,7 +626,9 @@ def test_runtime_lock_holds_no_development_tool() -> None:
     assert extra == set(), "in requirements.lock but not a runtime need: run `make lock`"
 
 
-@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+@pytest.mark.parametrize(
+    "lock", ["requirements.lock", "requirements-dev.lock", "requirements-localstack.lock"]
+)
 def test_every_pin_of_the_locks_carries_its_hashes(lock: str) -> None:
     pins = locked(lock)
     assert len(pins) > 20
