@@ -9,13 +9,12 @@ FROM python:3.11.11-slim-bookworm AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /build
-# Dependencies before the source: this layer is rebuilt only when the pins change. Only the
-# runtime dependencies of pyproject.toml are installed, at the versions of requirements.lock
-# (the lock also pins the test and lint tools, which have no place in a production image).
-COPY pyproject.toml requirements.lock ./
+# Dependencies before the source: this layer is rebuilt only when the pins change. The runtime
+# lock only (the test and lint tools of requirements-dev.lock have no place in a production
+# image), each file checked against its hash, nothing resolved at build time (--no-deps).
+COPY requirements.lock ./
 RUN python -m venv /opt/venv \
- && python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > runtime-requirements.txt \
- && /opt/venv/bin/pip install --no-cache-dir --constraint requirements.lock --requirement runtime-requirements.txt
+ && /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
 
 FROM python:3.11.11-slim-bookworm AS runtime
 ARG SERVICE

@@ -1,7 +1,7 @@
 # The two commands: `make run` (whole system, no Docker) and `make test` (whole suite).
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-localstack run demo test test-fast lint format schemas
+.PHONY: help setup setup-checkov setup-localstack lock run demo test test-fast lint format schemas
 # AWS=localstack: SQS, KMS and Secrets Manager on a native LocalStack, DynamoDB on moto.
 AWS ?= moto
 ifeq ($(AWS),localstack)
@@ -11,19 +11,41 @@ else
 LOCAL_AWS := AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5055}
 endif
 
+# Every target is listed here; tests/infra/test_makefile.py fails when one is missing.
 help:
-	@echo "make run     start Postgres, moto, the Mercado Pago simulator, 5 services and the gateway"
-	@echo "             (AWS=localstack: SQS, KMS and Secrets Manager on LocalStack instead)"
-	@echo "make demo    walk one order from the totem to DELIVERED against the running stack"
-	@echo "make test    the whole test suite (starts and stops what it needs)"
-	@echo "make lint    ruff + mypy"
-	@echo "make bench   API vs a bare ceiling, pipeline vs a bare SQS floor, peak RSS"
+	@echo "make run              start Postgres, moto, the Mercado Pago simulator, 5 services and the gateway"
+	@echo "                      (AWS=localstack: SQS, KMS and Secrets Manager on LocalStack instead)"
+	@echo "make demo             walk one order from the totem to DELIVERED against the running stack"
+	@echo "make test             the whole test suite (starts and stops what it needs)"
+	@echo "make test-fast        the suite without the end-to-end, infra, reliability and LocalStack tests"
+	@echo "make lint             ruff + mypy + import contracts + deptry (every import declared)"
+	@echo "make format           ruff --fix and ruff format"
+	@echo "make bench            API vs a bare ceiling, pipeline vs a bare SQS floor, peak RSS; a PNG chart"
+	@echo "make schemas          regenerate common/schemas/ (JSON Schema of every event)"
+	@echo "make lock             re-resolve requirements.lock + requirements-dev.lock from pyproject.toml"
+	@echo "make setup            the virtualenv from the hashed locks (every target runs it)"
+	@echo "make setup-checkov    checkov in .venv-checkov (make test runs it)"
+	@echo "make setup-localstack LocalStack in .venv-localstack (Python >= 3.12)"
+	@echo "make browser          Chromium for the browser tests (make test runs it)"
+	@echo "make dlq              list the DLQs' depths; ARGS=\"show|redrive <queue>\""
+	@echo "make trace            ORDER=<uuid>: one order's timeline"
+	@echo "make compose-up       the services as containers (docker compose), gateway on :8080"
+	@echo "make compose-down     stop them and drop their volumes"
+	@echo "make help             this list"
 
 setup:
 	@scripts/setup.sh
 ifeq ($(AWS),localstack)
 	@scripts/setup-localstack.sh
 endif
+
+# checkov for tests/infra only: it has its own venv (an older boto3) and make run needs none.
+setup-checkov:
+	@scripts/setup-checkov.sh
+
+# After a change to the dependencies of pyproject.toml (scripts/lock.sh says how).
+lock:
+	@scripts/lock.sh
 
 # LocalStack's own virtualenv (Python >= 3.12): make run AWS=localstack, tests/localstack/.
 setup-localstack:
@@ -36,7 +58,7 @@ demo: setup
 	$(PY) -m infra.local.demo
 
 # Two workers: the Terraform apply mostly waits on the provider, the stacks on moto.
-test: setup setup-localstack browser
+test: setup setup-checkov setup-localstack browser
 	$(PY) -m pytest -n 2
 
 test-fast: setup
@@ -47,6 +69,7 @@ lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy common auth catalog order payment production infra/local infra/ops bench
 	$(PY) -m infra.ops.layers
+	$(PY) -m deptry .
 
 format: setup
 	$(PY) -m ruff check --fix .

@@ -4,6 +4,7 @@ import argparse
 import time
 from pathlib import Path
 
+from bench.chart import write_chart
 from bench.phases import ApiOptions
 from bench.result import BenchOptions
 from bench.run import run_bench
@@ -42,7 +43,11 @@ def parse(argv: list[str] | None = None) -> tuple[BenchOptions, Path | None]:
         metavar="DIR",
         help="also record py-spy profiles of the order and catalog APIs and the workers",
     )
-    parser.add_argument("--output", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="write the table here (default: LOG_DIR/report.md); its chart goes beside it as .png",
+    )
     parser.add_argument("--log-dir", type=Path, default=REPO_ROOT / "test-artifacts" / "bench")
     args = parser.parse_args(argv)
     options = BenchOptions(
@@ -73,8 +78,13 @@ def main() -> None:
     result = run_bench(options)
     table = result.render(options)
     print(f"\n{table}\n\nbench took {time.monotonic() - started:.0f} s", flush=True)
-    if output:
-        output.write_text(table + "\n")
+    report = output or options.log_dir / "report.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(table + "\n")
+    chart = write_chart(
+        report.with_suffix(".png"), api=result.api, flows=result.flows, rss=result.rss
+    )
+    print(f"report: {report}" + (f", chart: {chart}" if chart else ""), flush=True)
 
 
 if __name__ == "__main__":

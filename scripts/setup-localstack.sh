@@ -42,6 +42,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -f "$STAMP" ] || [ "$LOCK" -nt "$STAMP" ]; then
   echo "setup-localstack: installing LocalStack from $LOCK (about a minute, once)"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$LOCK"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$LOCK"
   touch "$STAMP"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepare a fresh machine: a Python 3.11 virtualenv with the locked dependencies, and the
+# Prepare a fresh machine: a Python 3.11 virtualenv with the locked dependencies (hashed), and the
 # PostgreSQL server binaries the embedded stack and the tests run. Idempotent and quick
 # when nothing changed.
 set -euo pipefail
@@ -24,17 +24,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV with $PYTHON"
   "$PYTHON" -m venv "$VENV"
 fi
-if [ ! -f "$STAMP" ] || [ requirements.lock -nt "$STAMP" ]; then
+# Both locks, each pin checked against its hashes: the runtime set and the development tools.
+if [ ! -f "$STAMP" ] || [ requirements.lock -nt "$STAMP" ] || [ requirements-dev.lock -nt "$STAMP" ]; then
   echo "setup: installing locked dependencies"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.lock
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+    -r requirements.lock -r requirements-dev.lock
   touch "$STAMP"
-fi
-
-# checkov pins an older boto3 than the services use, so it lives in a venv of its own.
-CHECKOV_VENV=.venv-checkov
-CHECKOV_VERSION=3.3.30
-if [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
-  echo "setup: installing checkov $CHECKOV_VERSION into $CHECKOV_VENV"
-  "$PYTHON" -m venv "$CHECKOV_VENV"
-  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 fi

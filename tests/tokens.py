@@ -7,9 +7,10 @@ import time
 import uuid
 from typing import Any
 
+import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwk, jwt
+from jwt.algorithms import RSAAlgorithm
 
 ISSUER = "http://test.local/auth"
 AUDIENCE = "fastfood-api"
@@ -26,21 +27,11 @@ class TestIssuer:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ).decode()
-        public_pem = (
-            key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode()
-        )
         self.public_jwk = {
-            **jwk.construct(public_pem, "RS256").to_dict(),
+            **RSAAlgorithm.to_jwk(key.public_key(), as_dict=True),
             "kid": kid,
             "use": "sig",
             "alg": "RS256",
-        }
-        self.public_jwk = {
-            k: (v.decode() if isinstance(v, bytes) else v) for k, v in self.public_jwk.items()
         }
 
     def jwks(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,7 @@ from infra.local.localstack import LocalStackServer
 from infra.local.moto import MotoServer
 from infra.local.postgres import LocalPostgres
 from infra.local.processes import REPO_ROOT, free_port, start_python, stop_process, wait_for_http
+from infra.local.startup import StartupFailed, starting
 
 SERVICES = ("auth", "catalog", "order", "payment", "production")
 WORKERS = ("order", "payment", "production")
@@ -151,13 +153,33 @@ class Stack:
         stop_process(self.processes[name])
         self._start(name, self._args[name])
 
+    def _log(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def _wait(self, name: str, url: str, timeout: float = 30.0) -> None:
+        starting(name, self._log(name), lambda: wait_for_http(url, timeout, self.processes[name]))
+
+    def _migrate(self, name: str) -> None:
+        with self._log(f"{name}-migrate").open("ab") as log:
+            subprocess.run(
+                [sys.executable, "-m", f"{name}.main", "migrate"],
+                cwd=REPO_ROOT,
+                env={**os.environ, **self.env(), "PYTHONPATH": str(REPO_ROOT)},
+                check=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
     def start(self) -> None:
+        """Raises StartupFailed naming the process that did not come up, with its log's tail."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.postgres.start()
-        self.moto.start()
+        pg_log = self.postgres.data_dir / "server.log"
+        starting("postgres", pg_log, self.postgres.start)
+        starting("moto", self.moto.log_path, self.moto.start)
         if self.aws == "localstack":
-            self.localstack.start()
-        bootstrap(self.aws_url, endpoints={"dynamodb": self.moto.url})
+            starting("localstack", self.localstack.log_path, self.localstack.start)
+        endpoints = {"dynamodb": self.moto.url}
+        starting("bootstrap", None, lambda: bootstrap(self.aws_url, endpoints=endpoints))
         put_database_secrets(
             aws_client("secretsmanager", self.aws_url), DATABASES, "127.0.0.1", self.ports.postgres
         )
@@ -174,13 +196,7 @@ class Stack:
             ],
         )
         for name in DATABASES:
-            subprocess.run(
-                [sys.executable, "-m", f"{name}.main", "migrate"],
-                cwd=REPO_ROOT,
-                env={**os.environ, **self.env(), "PYTHONPATH": str(REPO_ROOT)},
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            starting(f"{name}-migrate", self._log(f"{name}-migrate"), partial(self._migrate, name))
         for name in SERVICES:
             self._start(
                 f"{name}-api",
@@ -206,18 +222,16 @@ class Stack:
                 *[f"--route={n}={self.service_url(n)}" for n in SERVICES],
             ],
         )
-        wait_for_http(f"{self.simulator_url}/health", process=self.processes["simulator"])
+        self._wait("simulator", f"{self.simulator_url}/health")
         for name in SERVICES:
-            wait_for_http(
-                f"{self.service_url(name)}/{name}/health",
-                timeout=60,
-                process=self.processes[f"{name}-api"],
-            )
-        wait_for_http(f"{self.gateway_url}/auth/health", process=self.processes["gateway"])
+            self._wait(f"{name}-api", f"{self.service_url(name)}/{name}/health", timeout=60)
+        self._wait("gateway", f"{self.gateway_url}/auth/health")
         time.sleep(0.5)
         dead = [name for name, p in self.processes.items() if p.poll() is not None]
-        if dead:
-            raise RuntimeError(f"stack processes exited early: {dead}; logs in {self.log_dir}")
+        if dead:  # a worker, which has no health URL, died after its start
+            code = self.processes[dead[0]].returncode
+            others = f" (also exited: {', '.join(dead[1:])})" if dead[1:] else ""
+            raise StartupFailed(dead[0], f"exited with {code}{others}", self._log(dead[0]))
 
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
@@ -262,6 +276,7 @@ def main() -> None:
     print(
         f"starting the stack (Postgres, {emulator}, Mercado Pago simulator, 5 services, gateway)..."
     )
+    failed = False
     try:
         stack.start()
         print(
@@ -282,8 +297,13 @@ Ready. Try `make demo` in another terminal. Ctrl-C stops everything.""",
         print("a process exited; stopping the stack", flush=True)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
+    except StartupFailed as failure:
+        print(f"\nmake run: {failure}\nlogs of every process in {stack.log_dir}", file=sys.stderr)
+        failed = True
     finally:
         stack.stop()
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import jwt
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from jose import jwt
 
 from auth.domain import Identity
 from auth.keys import open_key_ring
@@ -96,7 +96,11 @@ async def test_minted_tokens_verify_through_the_published_key_set(ring: KeyRing)
     principal = await JwtVerifier(ring.key_source, issuer=ISSUER, audience=AUDIENCE).verify(token)
     assert (principal.subject, principal.role, principal.name) == ("cook-1", "staff", "cook")
     claims = jwt.decode(
-        token, ring.signer.public_jwk(), algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER
+        token,
+        jwt.PyJWK(ring.signer.public_jwk()),
+        algorithms=["RS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
     )
     assert claims["exp"] - claims["iat"] == 900 and claims["nbf"] == claims["iat"]
 

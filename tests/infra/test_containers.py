@@ -285,7 +285,8 @@ def test_localstack_is_the_version_make_run_runs_and_one_that_needs_no_auth_toke
     version = localstack["image"].removeprefix("localstack/localstack:")
     assert version == local_localstack.LOCALSTACK_VERSION
     lock = (ROOT / "requirements-localstack.lock").read_text()
-    assert f"localstack-core[runtime]=={version}\n" in lock
+    assert re.search(rf"^localstack-core=={re.escape(version)} \\$", lock, re.M)
+    assert "localstack-core[runtime]==" in (ROOT / "requirements-localstack.in").read_text()
     # LocalStack's community image starts without LOCALSTACK_AUTH_TOKEN up to 4.14; from
     # 2026.3.0 (March 2026: the single image, `latest` included) it exits without one.
     assert tuple(int(part) for part in version.split(".")) < (4, 15), version
@@ -432,7 +433,9 @@ def test_dockerfile_builds_a_small_non_root_image_with_a_curl_free_health_check(
     assert "pip install --no-cache-dir" in runs
     # Dependencies are installed before any source is copied (cached layer).
     copies = [args for keyword, args in instructions if keyword == "COPY"]
-    assert copies[0] == "pyproject.toml requirements.lock ./"
+    assert copies[0] == "requirements.lock ./"
+    assert "pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock" in runs
+    assert "requirements-dev.lock" not in code, "the image installs the runtime lock only"
     assert "ARG SERVICE" in text and "COPY ${SERVICE}/ ${SERVICE}/" in text
     for package in IMAGE_PACKAGES:
         assert f"COPY {package}/ {package}/" in text
@@ -602,10 +605,41 @@ def test_image_holds_every_module_its_commands_import(svc: str) -> None:
     assert missing == set(), "imported, but not a runtime dependency in pyproject.toml"
 
 
+def locked(name: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """A hashed lock (scripts/lock.sh) as distribution -> (version, hashes)."""
+    pins: dict[str, tuple[str, frozenset[str]]] = {}
+    for entry in re.split(r"\n(?=\S)", (ROOT / name).read_text()):
+        match = re.match(r"([A-Za-z0-9._-]+)(\[[^\]]*\])?==(\S+)", entry)
+        if match:
+            hashes = frozenset(re.findall(r"--hash=(sha256:[0-9a-f]{64})", entry))
+            pins[canonicalize_name(match[1])] = (match[3], hashes)
+    return pins
+
+
 def test_runtime_dependencies_are_all_pinned_by_requirements_lock() -> None:
-    lock = (ROOT / "requirements.lock").read_text().splitlines()
-    pinned = {canonicalize_name(line.split("==")[0]) for line in lock if "==" in line}
-    assert runtime_distributions() - pinned == set()
+    assert runtime_distributions() - set(locked("requirements.lock")) == set()
+
+
+def test_runtime_lock_holds_no_development_tool() -> None:
+    """What the image installs is what the services need: no pytest, moto, ruff or bench."""
+    extra = set(locked("requirements.lock")) - runtime_distributions()
+    assert extra == set(), "in requirements.lock but not a runtime need: run `make lock`"
+
+
+@pytest.mark.parametrize(
+    "lock", ["requirements.lock", "requirements-dev.lock", "requirements-localstack.lock"]
+)
+def test_every_pin_of_the_locks_carries_its_hashes(lock: str) -> None:
+    pins = locked(lock)
+    assert len(pins) > 20
+    assert [name for name, (_, hashes) in pins.items() if not hashes] == []
+
+
+def test_development_lock_runs_the_runtime_pins_exactly() -> None:
+    """setup.sh installs both locks together: a pin they disagree on would not install, and
+    the tests would run other versions than the image."""
+    runtime, dev = locked("requirements.lock"), locked("requirements-dev.lock")
+    assert {name: dev.get(name) for name in runtime} == runtime
 
 
 def dockerignored(path: str) -> bool:
@@ -628,6 +662,7 @@ def dockerignored(path: str) -> bool:
 
 def test_dockerignore_keeps_the_build_context_to_what_the_image_copies() -> None:
     for path in (
+        "requirements-dev.lock",
         ".venv/bin/python",
         ".git/HEAD",
         "tests/conftest.py",
@@ -642,7 +677,6 @@ def test_dockerignore_keeps_the_build_context_to_what_the_image_copies() -> None
     ):
         assert dockerignored(path), path
     copied = [
-        "pyproject.toml",
         "requirements.lock",
         "infra/__init__.py",
         "infra/compose/entrypoint.sh",

@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
+from jwt.algorithms import RSAAlgorithm
 
 from tests.security.conftest import PRODUCT, World, bearer
 
@@ -56,7 +57,8 @@ class Forge:
     def __init__(self, world: World) -> None:
         self.world = world
         self.pem = world.signing_key_pem()
-        self.issuer = jwt.get_unverified_claims(world.staff["Authorization"][7:])["iss"]
+        staff_token = world.staff["Authorization"][7:]
+        self.issuer = jwt.decode(staff_token, options={"verify_signature": False})["iss"]
 
     @property
     def now(self) -> int:
@@ -113,9 +115,8 @@ def tampered(forge: Forge) -> str:
 
 def embedded_jwk(forge: Forge) -> str:
     """Signed by the attacker, who also ships their public key in the header (CVE-2018-0114)."""
-    from jose import jwk
-
-    public = jwk.construct(FOREIGN_PEM, "RS256").public_key().to_dict()
+    foreign = serialization.load_pem_private_key(FOREIGN_PEM.encode(), password=None)
+    public = RSAAlgorithm.to_jwk(foreign.public_key(), as_dict=True)
     return forge.sign(forge.claims(), key=FOREIGN_PEM, jwk=public)
 
 

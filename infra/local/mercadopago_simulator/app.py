@@ -2,7 +2,6 @@
 plus control endpoints that approve / reject / expire a payment and send the signed webhook."""
 
 import asyncio
-import html
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from infra.local.mercadopago_simulator.store import PaymentStore, parse_time
+from infra.local.mercadopago_simulator.ticket import render_ticket
 from infra.local.mercadopago_simulator.webhooks import RETRY_DELAYS, Background, WebhookSender
 
 Action = Literal["approve", "reject", "expire", "refund"]
@@ -173,14 +173,7 @@ def create_simulator_app(
 
     @app.get("/simulator/payments/{payment_id}/ticket", response_class=HTMLResponse)
     async def ticket(payment_id: int) -> str:
-        payment = payment_or_404(payment_id)
-        data = payment["point_of_interaction"]["transaction_data"]
-        return (
-            f"<html><body><h1>Pix R$ {payment['transaction_amount']:.2f}</h1>"
-            f"<p>status: {html.escape(payment['status'])}</p>"
-            f"<img width=200 src='data:image/png;base64,{data['qr_code_base64']}'>"
-            f"<pre>{html.escape(data['qr_code'])}</pre></body></html>"
-        )
+        return render_ticket(payment_or_404(payment_id))
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -1,16 +1,11 @@
-"""Plausible Pix artefacts: an EMV "copia e cola" BR Code and a small PNG to show as its QR.
-
-The PNG is a deterministic pattern derived from the code (a stand-in, not a scannable QR):
-the simulator needs no imaging library and the totem still gets a real image.
-"""
+"""Plausible Pix artefacts: an EMV "copia e cola" BR Code and its QR code as a PNG."""
 
 import base64
-import hashlib
-import struct
-import zlib
+import io
 from decimal import Decimal
 
-_MODULES = 25  # modules per side
+import segno
+
 _SCALE = 4  # pixels per module
 
 
@@ -53,31 +48,9 @@ def br_code(
     return payload + f"{crc16_ccitt(payload.encode()):04X}"
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _dark(row: int, col: int, bits: bytes) -> bool:
-    for top, left in ((0, 0), (0, _MODULES - 7), (_MODULES - 7, 0)):  # QR-like finder squares
-        r, c = row - top, col - left
-        if 0 <= r < 7 and 0 <= c < 7:
-            return r in (0, 6) or c in (0, 6) or (2 <= r <= 4 and 2 <= c <= 4)
-    index = row * _MODULES + col
-    return bool(bits[index // 8 % len(bits)] >> (index % 8) & 1)
-
-
 def qr_png_base64(text: str) -> str:
-    bits = hashlib.sha512(text.encode()).digest()
-    size = _MODULES * _SCALE
-    rows = []
-    for y in range(size):
-        line = bytes(0 if _dark(y // _SCALE, x // _SCALE, bits) else 255 for x in range(size))
-        rows.append(b"\x00" + line)  # filter type 0 per scanline
-    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    png = (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
-        + _chunk(b"IEND", b"")
-    )
-    return base64.b64encode(png).decode()
+    """The BR Code as a real QR (error correction M, as bank apps print it), base64 PNG:
+    what Mercado Pago returns as `qr_code_base64`, and what a phone can scan from the page."""
+    buffer = io.BytesIO()
+    segno.make_qr(text, error="m").save(buffer, kind="png", scale=_SCALE, border=4)
+    return base64.b64encode(buffer.getvalue()).decode()
