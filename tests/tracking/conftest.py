@@ -60,9 +60,11 @@ def tracking() -> Iterator[TrackingStack]:
         collector.stop()
 
 
-def place_order(api: httpx.Client, cpf: str, notes: str | None = None) -> tuple[dict, dict]:
+def place_order(
+    api: httpx.Client, cpf: str, notes: str | None = None, staff: dict[str, str] | None = None
+) -> tuple[dict, dict]:
     """A customer's order, awaiting payment; returns (order, customer headers)."""
-    products = ensure_products(api, staff_token(api))
+    products = ensure_products(api, staff or staff_token(api))
     customer = customer_token(api, cpf=cpf)
     item = {"product_id": products[0]["id"], "quantity": 1, "notes": notes}
     response = api.post("/order", headers=customer, json={"items": [item]})

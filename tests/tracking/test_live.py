@@ -111,7 +111,7 @@ async def test_updates_reach_board_kitchen_and_order_streams_within_2_s_p95(
         staff = staff_token(api)
         orders = []
         for seed in range(6):
-            order, customer = place_order(api, valid_cpf(400 + seed))
+            order, customer = place_order(api, valid_cpf(400 + seed), staff=staff)
             ticket = pay(api, tracking.simulator_url, order, customer, staff)
             orders.append((order, customer, ticket))
     steps = [("started", "IN_PREPARATION"), ("completed", "READY"), ("delivered", "DELIVERED")]
