@@ -1,8 +1,9 @@
 """The FastAPI skeleton every service shares: prefix, health/ready, errors, logs, limits."""
 
+import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Annotated
@@ -188,8 +189,45 @@ def _valid_correlation_id(value: str | None) -> str:
 # ---- server-sent events ---------------------------------------------------------------
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-SSE_HEARTBEAT_SECONDS = 15.0  # a comment line this often keeps proxies from closing a stream
-SSE_KEEP_ALIVE = ": keep-alive\n\n"
+# API Gateway's HTTP APIs buffer a response until it ends and cut it at 29 s, so a stream is
+# a long poll in SSE clothing (docs/tracking.md): it ends soon after its first events, or
+# after SSE_MAX_SECONDS with none, and EventSource reconnects with Last-Event-ID.
+SSE_RETRY_MS = 500  # how long EventSource waits before it reconnects
+SSE_MAX_SECONDS = 25.0  # an idle stream ends before API Gateway's integration timeout
+SSE_LINGER_SECONDS = 0.2  # after a live event, what else comes this soon rides along
+SSE_POLL_SECONDS = 1.0  # how often a waiting stream looks whether its client left
+FLUSH = None  # yielded by a stream after its backlog: end the response now
+StreamItem = str | None
+
+
+async def bounded_events(
+    events: AsyncGenerator[StreamItem, None],
+    *,
+    max_seconds: float = SSE_MAX_SECONDS,
+    linger_seconds: float = SSE_LINGER_SECONDS,
+) -> AsyncIterator[str]:
+    """`events` as one short response: `retry:` first, then the events until FLUSH, until
+    `linger_seconds` after the first event, or until `max_seconds` passed."""
+    yield f"retry: {SSE_RETRY_MS}\n\n"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max_seconds
+    sent = False
+    try:
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                item = await asyncio.wait_for(anext(events), remaining)
+            except (TimeoutError, StopAsyncIteration):
+                return
+            if item is FLUSH:
+                if sent:
+                    return
+                continue
+            yield item
+            if not sent:
+                sent = True
+                deadline = min(deadline, loop.time() + linger_seconds)
+    finally:
+        await events.aclose()
 
 
 def add_page_routes(router: APIRouter, directory: Path, *, page: str, path: str) -> None:
@@ -239,5 +277,7 @@ def sse_event(data: str, *, event: str | None = None, event_id: int | str | None
     return f"{head}data: {data}\n\n"
 
 
-def event_stream(events: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+def event_stream(events: AsyncGenerator[StreamItem, None]) -> StreamingResponse:
+    return StreamingResponse(
+        bounded_events(events), media_type="text/event-stream", headers=SSE_HEADERS
+    )

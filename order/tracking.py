@@ -8,7 +8,7 @@ Event ids are `order_status_history.id`: a reconnect with `Last-Event-ID` replay
 """
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,8 +17,9 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from common.web import (
-    SSE_HEARTBEAT_SECONDS,
-    SSE_KEEP_ALIVE,
+    FLUSH,
+    SSE_POLL_SECONDS,
+    StreamItem,
     StreamUser,
     add_page_routes,
     event_stream,
@@ -63,12 +64,11 @@ def _order_event(row: dict[str, Any]) -> str:
     return sse_event(_json(data), event="status", event_id=row["id"])
 
 
-async def _live(
-    request: Request, subscription: Subscription
-) -> AsyncIterator[dict[str, Any] | None]:
-    """Rows as they come, None when a heartbeat is due; ends when the client left."""
+async def _live(request: Request, subscription: Subscription) -> AsyncIterator[dict[str, Any]]:
+    """Rows as they come; ends when the client left (or could not keep up)."""
     while not subscription.overflowed and not await request.is_disconnected():
-        yield await subscription.next(SSE_HEARTBEAT_SECONDS)
+        if (row := await subscription.next(SSE_POLL_SECONDS)) is not None:
+            yield row
 
 
 add_page_routes(router, Path(__file__).parent / "static", page="board.html", path="/board")
@@ -78,7 +78,7 @@ add_page_routes(router, Path(__file__).parent / "static", page="board.html", pat
 async def board_events(
     request: Request, db: Sessions, last_event_id: LastEventId = None
 ) -> StreamingResponse:
-    async def stream() -> AsyncIterator[str]:
+    async def stream() -> AsyncGenerator[StreamItem, None]:
         async with _feed(request).subscribe() as subscription:
             replay: list[dict[str, Any]] | None = None
             async with db() as session:
@@ -88,12 +88,17 @@ async def board_events(
                 if replay is None:
                     last = await repo.last_status_change_id(session)
                     orders = await repo.board_orders(session)
+            floor = -1  # rows at or below it are in the snapshot the board has
             if replay is None:
                 yield sse_event(_json({"orders": orders}), event="snapshot", event_id=last)
+                floor = last
+            sent = {row["id"] for row in replay or []}
             for row in replay or []:
                 yield _board_event(row)
+            yield FLUSH  # a board that missed something gets it at once
             async for change in _live(request, subscription):
-                yield SSE_KEEP_ALIVE if change is None else _board_event(change)
+                if change["id"] not in sent and change["id"] > floor:
+                    yield _board_event(change)
 
     return event_stream(stream())
 
@@ -109,7 +114,7 @@ async def order_events(
     async with db() as session:
         order = await readable_order(session, order_id, user)
 
-    async def stream() -> AsyncIterator[str]:
+    async def stream() -> AsyncGenerator[StreamItem, None]:
         async with _feed(request).subscribe() as subscription:
             async with db() as session:
                 after = _last_id(last_event_id) or 0
@@ -122,10 +127,9 @@ async def order_events(
             ):
                 yield sse_event("{}", event="end")  # nothing more will happen: close, don't retry
                 return
+            yield FLUSH
             async for change in _live(request, subscription):
-                if change is None:
-                    yield SSE_KEEP_ALIVE
-                elif change["order_id"] == order_id and change["id"] not in sent:
+                if change["order_id"] == order_id and change["id"] not in sent:
                     yield _order_event(change)
                     if change["status"] in FINAL:
                         yield sse_event("{}", event="end")

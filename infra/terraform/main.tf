@@ -56,6 +56,10 @@ module "api_gateway" {
   alb_listener_arn           = module.alb.listener_arn
   jwt_audience               = var.jwt_audience
   public_routes              = local.public_routes
+  query_token_routes         = local.query_token_routes
+  query_token_parameter      = local.route_table.query_token_parameter
+  denied_routes              = local.denied_routes
+  integration_timeout_ms     = local.route_table.integration_timeout_milliseconds
   cors_allow_origins         = var.cors_allow_origins
   throttling_burst_limit     = var.api_throttling_burst_limit
   throttling_rate_limit      = var.api_throttling_rate_limit

@@ -4,17 +4,18 @@
 locals {
   services_list = ["auth", "catalog", "order", "payment", "production"]
 
-  # Routes API Gateway serves without the JWT authorizer; everything else is ANY /{proxy+}.
-  public_routes = concat([
-    "POST /auth/token/anonymous",
-    "POST /auth/customers",
-    "POST /auth/customers/identify",
-    "POST /auth/staff/login",
-    "GET /auth/.well-known/jwks.json",
-    "GET /auth/.well-known/openid-configuration",
-    "GET /catalog/{proxy+}",
-    "POST /payment/webhook",
-  ], [for svc in local.services_list : "GET /${svc}/health"])
+  # The public API's route table, shared with the local gateway (infra/local/routes.py):
+  # public routes (no authorizer), stream routes whose token is in ?access_token= (EventSource
+  # sends no headers), and routes refused to every public caller (/metrics: the VPC only).
+  # Everything else is ANY /{proxy+} behind the JWT authorizer.
+  route_table = jsondecode(file("${path.module}/routes.json"))
+  public_routes = concat(local.route_table.public, flatten([
+    for key in local.route_table.public_per_service : [for svc in local.services_list : replace(key, "{service}", svc)]
+  ]))
+  query_token_routes = local.route_table.query_token
+  denied_routes = flatten([
+    for key in local.route_table.denied_per_service : [for svc in local.services_list : replace(key, "{service}", svc)]
+  ])
 
   alb_url = "http://${module.alb.dns_name}"
   api_url = module.api_gateway.api_endpoint

@@ -1,6 +1,7 @@
 // Status board: display numbers in "Em preparação" (paid or being made) and "Pronto".
-// The stream sends a snapshot, then each status change; EventSource reconnects by itself
-// and sends Last-Event-ID, so the server replays what the board missed.
+// The stream sends a snapshot, then each status change; each response ends soon after it
+// has news (docs/tracking.md) and EventSource reconnects by itself with Last-Event-ID, so
+// the server replays what the board missed.
 "use strict";
 
 const COLUMN = { PAID: "preparing", IN_PREPARATION: "preparing", READY: "ready" };
@@ -42,9 +43,16 @@ function render() {
 function connect() {
   const connection = document.getElementById("connection");
   const source = new EventSource("/order/board/events");
-  source.onopen = () => connection.classList.add("online");
+  let offline = null;
+  source.onopen = () => {
+    clearTimeout(offline);
+    connection.classList.add("online");
+  };
   source.onerror = () => {
-    connection.classList.remove("online");
+    // Every response ends soon after its news (API Gateway buffers until the end) and
+    // EventSource reconnects within a second: offline only if it stays away longer.
+    clearTimeout(offline);
+    offline = setTimeout(() => connection.classList.remove("online"), 3000);
     // EventSource retries a dropped stream itself, but gives up on an HTTP error: retry here.
     if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
   };

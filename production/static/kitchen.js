@@ -51,11 +51,24 @@ function connect() {
   if (source) source.close();
   const connection = $("connection");
   source = new EventSource("/production/events?access_token=" + encodeURIComponent(token()));
-  source.onopen = () => { connection.classList.add("online"); connection.textContent = "Ao vivo"; };
+  let offline = null;
+  source.onopen = () => {
+    clearTimeout(offline);
+    connection.classList.add("online");
+    connection.textContent = "Ao vivo";
+  };
   source.onerror = async () => {
+    // Each response ends soon after its news (API Gateway buffers until the end) and
+    // EventSource reconnects within a second: "Reconectando" only if it stays away longer.
+    clearTimeout(offline);
+    offline = setTimeout(() => {
+      connection.classList.remove("online");
+      connection.textContent = "Reconectando…";
+    }, 3000);
+    if (source.readyState !== EventSource.CLOSED) return; // EventSource retries by itself
+    clearTimeout(offline);
     connection.classList.remove("online");
     connection.textContent = "Reconectando…";
-    if (source.readyState !== EventSource.CLOSED) return; // EventSource retries by itself
     // Refused (e.g. 401): an expired session means logging in again; anything else, retry.
     const check = await fetch("/production", { headers: { Authorization: `Bearer ${token()}` } });
     if (check.status === 401 || check.status === 403) showLogin("Sessão expirada: entre de novo.");

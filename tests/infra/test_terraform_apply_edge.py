@@ -2,6 +2,8 @@
 
 import pytest
 
+from infra.local.routes import Auth, RouteTable
+
 from tests.infra.moto_deployment import (
     NAME,
     SERVICES,
@@ -101,18 +103,23 @@ def test_http_api_proxies_to_the_alb_and_guards_all_but_public_routes_with_jwt(
         "Issuer": f"{deployment.outputs['api_url']}/auth",
     }
     assert authorizer["IdentitySource"] == ["$request.header.Authorization"]
-    assert set(routes) == {
-        "POST /auth/token/anonymous",
-        "POST /auth/customers",
-        "POST /auth/customers/identify",
-        "POST /auth/staff/login",
-        "GET /auth/.well-known/jwks.json",
-        "GET /auth/.well-known/openid-configuration",
-        "GET /catalog/{proxy+}",
-        "POST /payment/webhook",
-        *(f"GET /{svc}/health" for svc in SERVICES),
+    # The routes are the local gateway's table (infra/terraform/routes.json), one source.
+    table = RouteTable.load(list(SERVICES))
+    by_auth: dict[str, set[str]] = {}
+    for key, route in routes.items():
+        by_auth.setdefault(route["AuthorizationType"], set()).add(key)
+    assert by_auth["NONE"] == table.keys(Auth.PUBLIC)
+    assert by_auth["AWS_IAM"] == table.keys(Auth.DENIED)
+    assert by_auth["JWT"] == table.keys(Auth.QUERY_JWT)
+    assert {"GET /order/board/events", "GET /production/kitchen"} <= by_auth["NONE"]
+    assert {f"ANY /{svc}/metrics" for svc in SERVICES} == by_auth["AWS_IAM"]
+    (query_authorizer,) = {
+        api_client.get_authorizer(ApiId=api["ApiId"], AuthorizerId=routes[k]["AuthorizerId"])[
+            "IdentitySource"
+        ][0]
+        for k in by_auth["JWT"]
     }
-    assert {r["AuthorizationType"] for r in routes.values()} == {"NONE"}
+    assert query_authorizer == f"$request.querystring.{table.query_token_parameter}"
     assert {r["Target"] for r in routes.values()} == {protected["Target"]}
 
     integration = api_client.get_integration(

@@ -42,7 +42,7 @@ ADMIN = Access(401, 403, 403, 403, "2xx")
 ROUTES: dict[tuple[str, str], Access] = {
     # auth: token issue routes, keys and discovery are public; staff management is admin's
     ("GET", "/auth/health"): PUBLIC,
-    ("GET", "/auth/ready"): PUBLIC,
+    ("GET", "/auth/ready"): SIGNED_IN,  # behind the JWT authorizer (routes.json)
     ("POST", "/auth/token/anonymous"): PUBLIC,
     ("POST", "/auth/customers"): PUBLIC,
     ("POST", "/auth/customers/identify"): PUBLIC,
@@ -65,7 +65,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("DELETE", "/catalog/products/{product_id}"): STAFF,
     # order: customers order and see their own; staff see all
     ("GET", "/order/health"): PUBLIC,
-    ("GET", "/order/ready"): PUBLIC,
+    ("GET", "/order/ready"): SIGNED_IN,  # behind the JWT authorizer (routes.json)
     ("POST", "/order"): CUSTOMERS,
     ("GET", "/order"): STAFF,
     ("GET", "/order/mine"): SIGNED_IN,
@@ -75,13 +75,13 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/order/board/events"): PUBLIC,  # display numbers only, for the lobby screen
     # payment: the webhook is public (its signature is the credential)
     ("GET", "/payment/health"): PUBLIC,
-    ("GET", "/payment/ready"): PUBLIC,
+    ("GET", "/payment/ready"): SIGNED_IN,  # behind the JWT authorizer (routes.json)
     ("POST", "/payment/webhook"): PUBLIC,
     ("GET", "/payment/{payment_id}"): OWNER_OR_STAFF,
     ("GET", "/payment/order/{order_id}"): OWNER_OR_STAFF,
     # production: the kitchen is staff's
     ("GET", "/production/health"): PUBLIC,
-    ("GET", "/production/ready"): PUBLIC,
+    ("GET", "/production/ready"): SIGNED_IN,  # behind the JWT authorizer (routes.json)
     ("GET", "/production"): STAFF,
     ("GET", "/production/events"): STAFF,
     ("GET", "/production/{production_id}"): STAFF,

@@ -164,11 +164,16 @@ HEADERS: dict[str, Callable[[Forge], dict[str, str]]] = {
 }
 
 
-def raw_request(world: World, service: str, authorization: bytes) -> tuple[int, dict[str, Any]]:
+GATEWAY_401 = {"message": "Unauthorized"}  # API Gateway's own answer, nothing more
+
+
+def raw_request(
+    world: World, service: str, authorization: bytes, base_url: str | None = None
+) -> tuple[int, dict[str, Any]]:
     """HTTP/1.1 by hand: httpx refuses to send a header value with trailing whitespace."""
     method, path, body = PROTECTED[service]
     content = json.dumps(body).encode() if body else b""
-    host, port = world.stack.gateway_url.removeprefix("http://").split(":")
+    host, port = (base_url or world.stack.gateway_url).removeprefix("http://").split(":")
     head = (
         f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(content)}\r\n"
@@ -188,7 +193,10 @@ def raw_request(world: World, service: str, authorization: bytes) -> tuple[int, 
 @pytest.mark.parametrize("value", [b"Bearer ", b"Bearer \t ", b"bearer"])
 def test_an_empty_bearer_token_is_refused_by_every_service(world: World, value: bytes) -> None:
     for service in PROTECTED:
-        status, body = raw_request(world, service, value)
+        # The gateway's JWT authorizer refuses it first, as API Gateway answers...
+        assert raw_request(world, service, value) == (401, GATEWAY_401), service
+        # ...and the service, reached from inside the VPC, refuses it too.
+        status, body = raw_request(world, service, value, world.stack.service_url(service))
         assert (status, body["error"]) == (401, "unauthorized"), (service, body)
 
 
@@ -197,9 +205,9 @@ def forge(world: World) -> Forge:
     return Forge(world)
 
 
-def send(world: World, service: str, headers: dict[str, str]) -> Any:
+def send(world: World, service: str, headers: dict[str, str], base_url: str = "") -> Any:
     method, path, body = PROTECTED[service]
-    return world.api.request(method, path, json=body, headers=headers)
+    return world.api.request(method, base_url + path, json=body, headers=headers)
 
 
 @pytest.mark.parametrize("service", PROTECTED)
@@ -216,7 +224,11 @@ def test_hostile_token_is_refused_with_401_by_every_service(
 ) -> None:
     headers = HEADERS[case](forge)
     for service in PROTECTED:
+        # The gateway's JWT authorizer (API Gateway's on AWS) refuses before the service...
         response = send(world, service, headers)
+        assert (response.status_code, response.json()) == (401, GATEWAY_401), service
+        # ...and the service refuses on its own too (defence in depth, from inside the VPC).
+        response = send(world, service, headers, world.stack.service_url(service))
         assert response.status_code == 401, f"{service}: {response.status_code} {response.text}"
         body = response.json()
         assert set(body) == {"error", "detail", "correlation_id"}, body

@@ -60,9 +60,11 @@ def tracking() -> Iterator[TrackingStack]:
         collector.stop()
 
 
-def place_order(api: httpx.Client, cpf: str, notes: str | None = None) -> tuple[dict, dict]:
+def place_order(
+    api: httpx.Client, cpf: str, notes: str | None = None, staff: dict[str, str] | None = None
+) -> tuple[dict, dict]:
     """A customer's order, awaiting payment; returns (order, customer headers)."""
-    products = ensure_products(api, staff_token(api))
+    products = ensure_products(api, staff or staff_token(api))
     customer = customer_token(api, cpf=cpf)
     item = {"product_id": products[0]["id"], "quantity": 1, "notes": notes}
     response = api.post("/order", headers=customer, json={"items": [item]})
@@ -72,14 +74,21 @@ def place_order(api: httpx.Client, cpf: str, notes: str | None = None) -> tuple[
     return order, customer
 
 
-def pay(api: httpx.Client, simulator_url: str, order: dict, customer: dict[str, str]) -> dict:
-    """Approve the order's Pix at the simulator; returns the kitchen ticket once it exists."""
+def pay(
+    api: httpx.Client,
+    simulator_url: str,
+    order: dict,
+    customer: dict[str, str],
+    staff: dict[str, str] | None = None,
+) -> dict:
+    """Approve the order's Pix at the simulator; returns the kitchen ticket once it exists
+    (looked up with `staff`, or a fresh staff login: logins are throttled per address)."""
     payment = payment_of(api, order["id"], customer)
     approved = httpx.post(
         f"{simulator_url}/simulator/payments/{payment['payment_id']}/approve", timeout=10
     )
     assert approved.status_code == 200, approved.text
-    return ticket_of(api, order["id"], staff_token(api))
+    return ticket_of(api, order["id"], staff or staff_token(api))
 
 
 def valid_cpf(seed: int) -> str:

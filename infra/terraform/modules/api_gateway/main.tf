@@ -29,7 +29,7 @@ resource "aws_apigatewayv2_integration" "alb" {
   connection_type        = "VPC_LINK"
   connection_id          = aws_apigatewayv2_vpc_link.this.id
   payload_format_version = "1.0"
-  timeout_milliseconds   = 29000
+  timeout_milliseconds   = var.integration_timeout_ms
 }
 
 # The issuer contains the API's own URL: api_endpoint is known once the API exists, and the
@@ -44,6 +44,42 @@ resource "aws_apigatewayv2_authorizer" "jwt" {
     audience = [var.jwt_audience]
     issuer   = "${aws_apigatewayv2_api.this.api_endpoint}${var.jwt_issuer_path}"
   }
+}
+
+# The same issuer and audience, the token read from the query string: SSE streams, whose
+# EventSource clients cannot set an Authorization header.
+resource "aws_apigatewayv2_authorizer" "jwt_query" {
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "auth-jwt-query"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.querystring.${var.query_token_parameter}"]
+
+  jwt_configuration {
+    audience = [var.jwt_audience]
+    issuer   = "${aws_apigatewayv2_api.this.api_endpoint}${var.jwt_issuer_path}"
+  }
+}
+
+resource "aws_apigatewayv2_route" "query_token" {
+  for_each = toset(var.query_token_routes)
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.alb.id}"
+  authorization_type = "JWT"
+  authorizer_id      = aws_apigatewayv2_authorizer.jwt_query.id
+}
+
+# More specific than ANY /{proxy+}, and IAM-authorized: no public caller can sign for it, so
+# API Gateway answers 403 and the service never sees the request. The ALB (internal) still
+# serves /metrics to scrapers inside the VPC.
+resource "aws_apigatewayv2_route" "denied" {
+  for_each = toset(var.denied_routes)
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.alb.id}"
+  authorization_type = "AWS_IAM"
 }
 
 resource "aws_apigatewayv2_route" "protected" {

@@ -32,6 +32,26 @@ variable "public_routes" {
   type        = list(string)
 }
 
+variable "query_token_routes" {
+  description = "Route keys whose JWT comes in the query string (SSE streams: EventSource sends no headers)."
+  type        = list(string)
+}
+
+variable "query_token_parameter" {
+  description = "Query parameter carrying the JWT on query_token_routes."
+  type        = string
+}
+
+variable "denied_routes" {
+  description = "Route keys no public caller may reach (IAM authorization: /metrics is scraped inside the VPC)."
+  type        = list(string)
+}
+
+variable "integration_timeout_ms" {
+  description = "HTTP API integration timeout (at most 30000); the local gateway cuts at the same."
+  type        = number
+}
+
 variable "cors_allow_origins" {
   type = list(string)
 }
