@@ -25,6 +25,7 @@ compile() {  # python version, then uv's arguments
 compile 3.11 pyproject.toml -o requirements.lock "$@"
 # The runtime lock as constraints: the dev environment runs exactly what the image runs.
 compile 3.11 pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock "$@"
-# LocalStack's own virtualenv (Python >= 3.12; requirements-localstack.in says why its caps).
-compile 3.12 requirements-localstack.in -o requirements-localstack.lock "$@"
+# LocalStack's own virtualenv: setup-localstack.sh picks Python 3.13 first, and LocalStack 4.14
+# imports warnings.deprecated (3.13); requirements-localstack.in says why its caps.
+compile 3.13 requirements-localstack.in -o requirements-localstack.lock "$@"
 echo "lock: wrote requirements.lock, requirements-dev.lock and requirements-localstack.lock"
