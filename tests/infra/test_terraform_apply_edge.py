@@ -3,7 +3,6 @@
 import pytest
 
 from infra.local.routes import Auth, RouteTable
-
 from tests.infra.moto_deployment import (
     NAME,
     SERVICES,
