@@ -14,7 +14,7 @@ from common.security import CurrentUser, CustomerUser, Principal, StaffUser
 from order import repository as repo
 from order import service
 from order.catalog import CatalogClient
-from order.domain import OrderStatus, RequestedItem
+from order.domain import OrderStatus, RequestedItem, request_fingerprint
 
 router = APIRouter(tags=["order"])
 
@@ -120,7 +120,20 @@ async def readable_order(session: AsyncSession, order_id: UUID, user: Principal)
     return order
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    responses={
+        200: {"model": OrderOut, "description": "Idempotency-Key replay: the first order"},
+        409: {
+            "description": "The first request with this Idempotency-Key is still being "
+            "written; retry after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+        },
+        422: {"description": "Invalid body, unknown products, or a reused Idempotency-Key"},
+    },
+)
 async def create_order(
     body: OrderIn,
     request: Request,
@@ -131,7 +144,11 @@ async def create_order(
 ) -> OrderOut:
     catalog: CatalogClient = request.app.state.catalog
     items = [RequestedItem(i.product_id, i.quantity, i.notes) for i in body.items]
-    placed = await service.place_order(db, catalog.products, customer, items, idempotency_key)
+    idempotency = None
+    if idempotency_key:
+        fingerprint = request_fingerprint(body.model_dump(mode="json"))
+        idempotency = service.IdempotencyKey(idempotency_key, fingerprint)
+    placed = await service.place_order(db, catalog.products, customer, items, idempotency)
     if placed.row is not None:  # just written: answer from the stored rows, no second read
         return _view(placed.row, placed.items)
     response.status_code = status.HTTP_200_OK  # an Idempotency-Key replay

@@ -1,8 +1,12 @@
 """Order state machine and pricing — pure, no I/O."""
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from common.money import to_money
@@ -125,3 +129,15 @@ def display_number(sequence: int) -> str:
     """Short daily number shown to people: A-001 … A-999, then B-001 …"""
     block, number = divmod(sequence - 1, 999)
     return f"{chr(ord('A') + block % 26)}-{number + 1:03d}"
+
+
+def request_fingerprint(body: Mapping[str, Any]) -> str:
+    """SHA-256 of a request body in canonical form (sorted keys, no spaces), so the same
+    order sent twice matches whatever the client's key order or whitespace."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_same_request(stored_fingerprint: str | None, fingerprint: str) -> bool:
+    """Orders stored before fingerprints existed (None) cannot be told apart: they match."""
+    return stored_fingerprint is None or stored_fingerprint == fingerprint

@@ -4,16 +4,19 @@ Every state change, its history row, its inbox claim and the events it causes ar
 in one transaction (outbox), so no event is lost and no redelivery has a second effect.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.db import transaction
-from common.errors import Unprocessable
+from common.errors import Conflict, Unprocessable
 from common.events import (
     ChargedItem,
     Customer,
@@ -34,11 +37,13 @@ from order import repository as repo
 from order.domain import (
     KITCHEN_EVENTS,
     CatalogProduct,
+    OrderLine,
     OrderStatus,
     Outcome,
     RequestedItem,
     UnknownProducts,
     display_number,
+    is_same_request,
     on_kitchen_event,
     on_payment_approved,
     on_payment_failed,
@@ -62,21 +67,36 @@ class PlacedOrder:
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's Idempotency-Key and the fingerprint of the body it came with."""
+
+    key: str
+    fingerprint: str
+
+
+# How long a request waits for another one holding the same key (whose transaction lasts
+# milliseconds) before answering 409 "in progress"; and how often it looks.
+KEY_WAIT_SECONDS = 2.0
+KEY_POLL_SECONDS = 0.05
+KEY_RETRY_AFTER = "1"
+_IDEMPOTENCY_INDEX = "ux_orders_idempotency"
+
+
 async def place_order(
     sessions: Sessions,
     lookup: ProductLookup,
     customer: Principal,
     items: list[RequestedItem],
-    idempotency_key: str | None,
+    idempotency: IdempotencyKey | None,
 ) -> PlacedOrder:
-    """A repeated Idempotency-Key returns the first order (created False)."""
-    if idempotency_key:
+    """A repeated Idempotency-Key returns the first order (created False); with another
+    body it is refused (422); while its first request is still writing, 409 + Retry-After."""
+    if idempotency:
         async with sessions() as session:
-            existing = await repo.find_by_idempotency_key(
-                session, customer.subject, idempotency_key
-            )
-        if existing:
-            return PlacedOrder(existing["id"], created=False)
+            replayed = await _replay(session, customer, idempotency)
+        if replayed:
+            return replayed
     products = await lookup(sorted({item.product_id for item in items}, key=str))
     try:
         lines, total = price_order(items, products)
@@ -87,8 +107,64 @@ async def place_order(
                 "product_ids": [str(p) for p in exc.product_ids],
             }
         ) from exc
+    try:
+        return await _insert_order(sessions, customer, lines, total, idempotency)
+    except IntegrityError as exc:
+        # The key lock makes this unreachable; should it ever happen, the index has kept
+        # the order unique and the client is owed that order, not a 500.
+        if idempotency is None or _IDEMPOTENCY_INDEX not in str(exc.orig):
+            raise
+        async with sessions() as session:
+            replayed = await _replay(session, customer, idempotency)
+        if replayed is None:
+            raise
+        return replayed
+
+
+async def _replay(
+    session: AsyncSession, customer: Principal, idempotency: IdempotencyKey
+) -> PlacedOrder | None:
+    existing = await repo.find_by_idempotency_key(session, customer.subject, idempotency.key)
+    if existing is None:
+        return None
+    if not is_same_request(existing["idempotency_request_hash"], idempotency.fingerprint):
+        raise Unprocessable(
+            {
+                "message": "this Idempotency-Key was already used with a different request "
+                "body; send a new key for a new order",
+                "order_id": str(existing["id"]),
+            }
+        )
+    return PlacedOrder(existing["id"], created=False)
+
+
+async def _hold_key(session: AsyncSession, customer: Principal, key: str) -> None:
+    """Wait (briefly) for this customer's key; 409 if its holder is still at work."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + KEY_WAIT_SECONDS
+    while not await repo.try_lock_idempotency_key(session, customer.subject, key):
+        if loop.time() >= deadline:
+            raise Conflict(
+                "an order with this Idempotency-Key is still being created; retry shortly",
+                headers={"Retry-After": KEY_RETRY_AFTER},
+            )
+        await asyncio.sleep(KEY_POLL_SECONDS)
+
+
+async def _insert_order(
+    sessions: Sessions,
+    customer: Principal,
+    lines: list[OrderLine],
+    total: Decimal,
+    idempotency: IdempotencyKey | None,
+) -> PlacedOrder:
     order_id, now = uuid4(), datetime.now(UTC)
     async with transaction(sessions) as session:
+        if idempotency:
+            await _hold_key(session, customer, idempotency.key)
+            replayed = await _replay(session, customer, idempotency)  # it won the race
+            if replayed:
+                return replayed
         number = display_number(await repo.next_display_sequence(session, now.date()))
         row, stored_items = await repo.insert_order(
             session,
@@ -100,7 +176,8 @@ async def place_order(
                 "customer_email": customer.email,
                 "status": OrderStatus.AWAITING_PAYMENT.value,
                 "total": total,
-                "idempotency_key": idempotency_key,
+                "idempotency_key": idempotency.key if idempotency else None,
+                "idempotency_request_hash": idempotency.fingerprint if idempotency else None,
                 "created_at": now,
                 "updated_at": now,
             },

@@ -10,10 +10,12 @@ from order.domain import (
     RequestedItem,
     UnknownProducts,
     display_number,
+    is_same_request,
     on_kitchen_event,
     on_payment_approved,
     on_payment_failed,
     price_order,
+    request_fingerprint,
 )
 
 S = OrderStatus
@@ -85,3 +87,12 @@ def test_display_numbers_are_short_and_roll_over_letters() -> None:
     assert display_number(42) == "A-042"
     assert display_number(999) == "A-999"
     assert display_number(1000) == "B-001"
+
+
+def test_request_fingerprint_ignores_key_order_and_tells_bodies_apart() -> None:
+    one = request_fingerprint({"items": [{"product_id": "p", "quantity": 1}], "cpf": None})
+    same = request_fingerprint({"cpf": None, "items": [{"quantity": 1, "product_id": "p"}]})
+    other = request_fingerprint({"items": [{"product_id": "p", "quantity": 2}], "cpf": None})
+    assert one == same != other
+    assert is_same_request(one, same) and not is_same_request(one, other)
+    assert is_same_request(None, other)  # an order stored before fingerprints existed
