@@ -180,6 +180,20 @@ async def get_order(order_id: UUID, db: Sessions, user: CurrentUser) -> OrderOut
         return (await _views(session, [await readable_order(session, order_id, user)]))[0]
 
 
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderOut,
+    responses={
+        403: {"description": "The order belongs to another customer"},
+        409: {"description": "The order is paid (or further along): it cannot be cancelled"},
+    },
+)
+async def cancel_order(order_id: UUID, db: Sessions, user: CurrentUser) -> OrderOut:
+    """The owner or staff cancels an order still awaiting payment; repeating it is a no-op."""
+    await service.cancel_order(db, order_id, user)
+    return await get_order(order_id, db, user)
+
+
 @router.get("/{order_id}/history", response_model=list[HistoryOut])
 async def order_history(order_id: UUID, db: Sessions, user: CurrentUser) -> list[HistoryOut]:
     async with db() as session:

@@ -46,6 +46,19 @@ class Outcome(StrEnum):
     MOVE = "move"
     IGNORE = "ignore"  # stale, duplicate or out of order: acknowledged, no effect
     LATE_APPROVAL = "late_approval"  # paid after cancellation: must be refunded
+    REFUSE = "refuse"  # a request the order's state forbids (409)
+
+
+CUSTOMER_CANCELLED = "customer_cancelled"
+
+
+def on_cancel_request(current: OrderStatus) -> Outcome:
+    """Only an unpaid order can be cancelled; cancelling a cancelled one changes nothing."""
+    if current is OrderStatus.AWAITING_PAYMENT:
+        return Outcome.MOVE
+    if current is OrderStatus.CANCELLED:
+        return Outcome.IGNORE
+    return Outcome.REFUSE
 
 
 def on_payment_approved(current: OrderStatus) -> Outcome:

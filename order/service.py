@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.db import transaction
-from common.errors import Conflict, Unprocessable
+from common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from common.events import (
     ChargedItem,
     Customer,
@@ -35,6 +35,7 @@ from common.outbox import add_to_outbox, claim_inbox
 from common.security import Principal
 from order import repository as repo
 from order.domain import (
+    CUSTOMER_CANCELLED,
     KITCHEN_EVENTS,
     CatalogProduct,
     OrderLine,
@@ -44,6 +45,7 @@ from order.domain import (
     UnknownProducts,
     display_number,
     is_same_request,
+    on_cancel_request,
     on_kitchen_event,
     on_payment_approved,
     on_payment_failed,
@@ -202,6 +204,39 @@ async def _insert_order(
     return PlacedOrder(order_id, created=True, row=row, items=stored_items)
 
 
+async def cancel_order(sessions: Sessions, order_id: UUID, user: Principal) -> None:
+    """The owner or staff cancels an unpaid order: CANCELLED, its history row and
+    `order-cancelled` (payment cancels the Pix) in one transaction."""
+    async with transaction(sessions) as session:
+        order = await repo.lock_order(session, order_id)
+        if order is None:
+            raise NotFound("order not found")
+        if not user.is_staff and order["customer_id"] != user.subject:
+            raise Forbidden("this order belongs to another customer")  # as GET /order/{id}
+        current = OrderStatus(order["status"])
+        outcome = on_cancel_request(current)
+        if outcome is Outcome.REFUSE:
+            raise Conflict(
+                f"the order is {current.value}: only an order awaiting payment can be "
+                "cancelled (a paid order is handled at the counter)"
+            )
+        if outcome is Outcome.MOVE:
+            await _cancel(session, order_id, CUSTOMER_CANCELLED, None)
+            envelope = new_envelope(
+                OrderCancelled(order_id=order_id, reason=CUSTOMER_CANCELLED),
+                source=SOURCE,
+                correlation_id=_request_correlation_id(),
+            )
+            await add_to_outbox(session, repo.outbox, envelope)
+
+
+async def _cancel(
+    session: AsyncSession, order_id: UUID, reason: str, event_id: UUID | None
+) -> None:
+    await _move(session, order_id, OrderStatus.CANCELLED, event_id, note=reason)
+    await repo.update_order(session, order_id, cancel_reason=reason)
+
+
 def _request_correlation_id() -> UUID | None:
     value = get_correlation_id()
     return UUID(value) if value else None
@@ -297,7 +332,7 @@ async def _move(
     session: AsyncSession,
     order_id: UUID,
     status: OrderStatus,
-    event_id: UUID,
+    event_id: UUID | None,
     note: str | None = None,
 ) -> None:
     await repo.update_order(session, order_id, status=status.value)
