@@ -57,6 +57,8 @@ class OrderOut(BaseModel):
     payment: PaymentOut | None
     cancel_reason: str | None
     needs_refund: bool
+    refunded: bool = Field(description="Mercado Pago gave the money back (history: why)")
+    charged_back: bool = Field(description="The customer disputed the Pix with their bank")
     created_at: datetime
     updated_at: datetime
 
@@ -97,6 +99,8 @@ def _view(order: dict[str, Any], items: list[dict[str, Any]]) -> OrderOut:
                 "total",
                 "cancel_reason",
                 "needs_refund",
+                "refunded",
+                "charged_back",
                 "created_at",
                 "updated_at",
             )

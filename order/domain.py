@@ -50,6 +50,7 @@ class Outcome(StrEnum):
 
 
 CUSTOMER_CANCELLED = "customer_cancelled"
+AMOUNT_MISMATCH = "amount_mismatch"  # payment refunded an approval of the wrong amount
 
 
 def on_cancel_request(current: OrderStatus) -> Outcome:
@@ -72,6 +73,13 @@ def on_payment_approved(current: OrderStatus) -> Outcome:
 def on_payment_failed(current: OrderStatus) -> Outcome:
     """Rejected or expired payment: compensate by cancelling, unless already past it."""
     return Outcome.MOVE if current is OrderStatus.AWAITING_PAYMENT else Outcome.IGNORE
+
+
+def on_payment_refunded(current: OrderStatus, reason: str) -> Outcome:
+    """A wrong amount is never released to the kitchen: an order not yet in it is cancelled.
+    Any other refund (late approval, at the provider) is recorded and moves nothing."""
+    unreleased = current in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+    return Outcome.MOVE if reason == AMOUNT_MISMATCH and unreleased else Outcome.IGNORE
 
 
 def on_kitchen_event(current: OrderStatus, target: OrderStatus) -> Outcome:

@@ -51,6 +51,8 @@ orders = Table(
     Column("payment_expires_at", DateTime(timezone=True)),
     Column("cancel_reason", Text),
     Column("needs_refund", Boolean, nullable=False, server_default="false"),
+    Column("refunded", Boolean, nullable=False, server_default="false"),
+    Column("charged_back", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_orders_customer", "customer_id", "created_at"),

@@ -26,7 +26,10 @@ from common.events import (
     OrderCancelled,
     OrderPaid,
     OrderPaymentRequested,
+    PaymentChargedBack,
     PaymentCreated,
+    PaymentCreationFailed,
+    PaymentRefunded,
     PoisonMessage,
     new_envelope,
 )
@@ -49,6 +52,7 @@ from order.domain import (
     on_kitchen_event,
     on_payment_approved,
     on_payment_failed,
+    on_payment_refunded,
     price_order,
 )
 
@@ -286,6 +290,9 @@ async def _apply(session: AsyncSession, order: dict[str, Any], envelope: Envelop
             payment_expires_at=payload.expires_at,
         )
         return
+    if isinstance(payload, PaymentRefunded | PaymentChargedBack | PaymentCreationFailed):
+        await _apply_money_event(session, order, envelope)
+        return
     if name == "payment-approved":
         outcome = on_payment_approved(current)
         if outcome is Outcome.MOVE:
@@ -310,13 +317,7 @@ async def _apply(session: AsyncSession, order: dict[str, Any], envelope: Envelop
     if name in ("payment-rejected", "payment-expired"):
         if on_payment_failed(current) is Outcome.MOVE:
             reason = f"{name}: {getattr(payload, 'reason', '')}"
-            await _move(session, order_id, OrderStatus.CANCELLED, event_id, note=reason)
-            await repo.update_order(session, order_id, cancel_reason=reason)
-            await add_to_outbox(
-                session,
-                repo.outbox,
-                _follow_up(envelope, OrderCancelled(order_id=order_id, reason=reason)),
-            )
+            await _cancel_and_tell(session, envelope, order_id, reason)
         return
     target = KITCHEN_EVENTS[name]
     if on_kitchen_event(current, target) is Outcome.MOVE:
@@ -326,6 +327,48 @@ async def _apply(session: AsyncSession, order: dict[str, Any], envelope: Envelop
             "stale kitchen event ignored",
             extra={"order_id": str(order_id), "status": current.value, "event_name": name},
         )
+
+
+async def _apply_money_event(
+    session: AsyncSession, order: dict[str, Any], envelope: Envelope[Event]
+) -> None:
+    """Refunds and charge-backs are flagged and written in the history (status kept, but a
+    wrong amount never reaches the kitchen); a charge that could not be created cancels."""
+    current, payload, event_id = (
+        OrderStatus(order["status"]),
+        envelope.payload,
+        envelope.meta.event_id,
+    )
+    order_id = order["id"]
+    if isinstance(payload, PaymentCreationFailed):
+        if on_payment_failed(current) is Outcome.MOVE:
+            reason = f"{envelope.meta.event_name}: {payload.reason}"
+            await _cancel_and_tell(session, envelope, order_id, reason)
+        return
+    if isinstance(payload, PaymentChargedBack):
+        await repo.update_order(session, order_id, charged_back=True)
+        note = f"charged back: {payload.amount} (payment {payload.payment_id})"
+        await repo.add_history(session, order_id, current, event_id, note=note)
+        log.error("payment charged back", extra={"order_id": str(order_id)})
+        return
+    assert isinstance(payload, PaymentRefunded)
+    await repo.update_order(session, order_id, refunded=True)
+    if on_payment_refunded(current, payload.reason) is Outcome.MOVE:
+        await _cancel_and_tell(session, envelope, order_id, payload.reason)
+        current = OrderStatus.CANCELLED
+    note = f"refunded: {payload.amount} ({payload.reason}, payment {payload.payment_id})"
+    await repo.add_history(session, order_id, current, event_id, note=note)
+
+
+async def _cancel_and_tell(
+    session: AsyncSession, envelope: Envelope[Event], order_id: UUID, reason: str
+) -> None:
+    await _cancel(session, order_id, reason, envelope.meta.event_id)
+    await add_to_outbox(
+        session,
+        repo.outbox,
+        _follow_up(envelope, OrderCancelled(order_id=order_id, reason=reason)),
+    )
 
 
 async def _move(
