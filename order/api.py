@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.errors import Forbidden, NotFound
@@ -14,7 +14,7 @@ from common.security import CurrentUser, CustomerUser, Principal, StaffUser
 from order import repository as repo
 from order import service
 from order.catalog import CatalogClient
-from order.domain import OrderStatus, RequestedItem, request_fingerprint
+from order.domain import OrderStatus, RequestedItem, is_valid_cpf, request_fingerprint
 
 router = APIRouter(tags=["order"])
 
@@ -29,6 +29,20 @@ class ItemIn(BaseModel):
 class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[ItemIn] = Field(min_length=1, max_length=20)
+    cpf: str | None = Field(
+        default=None,
+        pattern=r"^\d{11}$",
+        description="The payer's CPF for Mercado Pago (payer.identification): 11 digits. "
+        "Tokens carry no CPF, so the totem sends it here when the customer gives one.",
+        examples=["12345678909"],
+    )
+
+    @field_validator("cpf")
+    @classmethod
+    def _valid_cpf(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_cpf(value):
+            raise ValueError("CPF check digits do not match")
+        return value
 
 
 class ItemOut(BaseModel):
@@ -152,7 +166,9 @@ async def create_order(
     if idempotency_key:
         fingerprint = request_fingerprint(body.model_dump(mode="json"))
         idempotency = service.IdempotencyKey(idempotency_key, fingerprint)
-    placed = await service.place_order(db, catalog.products, customer, items, idempotency)
+    placed = await service.place_order(
+        db, catalog.products, customer, items, idempotency, cpf=body.cpf
+    )
     if placed.row is not None:  # just written: answer from the stored rows, no second read
         return _view(placed.row, placed.items)
     response.status_code = status.HTTP_200_OK  # an Idempotency-Key replay

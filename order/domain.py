@@ -162,3 +162,15 @@ def request_fingerprint(body: Mapping[str, Any]) -> str:
 def is_same_request(stored_fingerprint: str | None, fingerprint: str) -> bool:
     """Orders stored before fingerprints existed (None) cannot be told apart: they match."""
     return stored_fingerprint is None or stored_fingerprint == fingerprint
+
+
+def is_valid_cpf(digits: str) -> bool:
+    """11 digits whose two check digits match (auth's rule; services share no code but
+    `common`). Eleven equal digits pass the checksum yet are never issued."""
+    if len(digits) != 11 or not digits.isdigit() or digits == digits[0] * 11:
+        return False
+    for size in (9, 10):
+        total = sum(int(d) * w for d, w in zip(digits[:size], range(size + 1, 1, -1), strict=True))
+        if int(digits[size]) != total * 10 % 11 % 10:
+            return False
+    return True

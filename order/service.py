@@ -95,6 +95,7 @@ async def place_order(
     customer: Principal,
     items: list[RequestedItem],
     idempotency: IdempotencyKey | None,
+    cpf: str | None = None,
 ) -> PlacedOrder:
     """A repeated Idempotency-Key returns the first order (created False); with another
     body it is refused (422); while its first request is still writing, 409 + Retry-After."""
@@ -114,7 +115,7 @@ async def place_order(
             }
         ) from exc
     try:
-        return await _insert_order(sessions, customer, lines, total, idempotency)
+        return await _insert_order(sessions, customer, lines, total, idempotency, cpf)
     except IntegrityError as exc:
         # The key lock makes this unreachable; should it ever happen, the index has kept
         # the order unique and the client is owed that order, not a 500.
@@ -163,6 +164,7 @@ async def _insert_order(
     lines: list[OrderLine],
     total: Decimal,
     idempotency: IdempotencyKey | None,
+    cpf: str | None,
 ) -> PlacedOrder:
     order_id, now = uuid4(), datetime.now(UTC)
     async with transaction(sessions) as session:
@@ -194,7 +196,9 @@ async def _insert_order(
             order_id=order_id,
             display_number=number,
             amount=total,
-            customer=Customer(id=customer.subject, name=customer.name, email=customer.email),
+            customer=Customer(
+                id=customer.subject, name=customer.name, email=customer.email, cpf=cpf
+            ),
             items=[
                 ChargedItem(name=line.name, quantity=line.quantity, unit_price=line.unit_price)
                 for line in lines
