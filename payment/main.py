@@ -20,6 +20,7 @@ from payment import api, consumer
 from payment.credentials import load_credentials
 from payment.gateway import MercadoPagoGateway
 from payment.ports import PaymentPorts
+from payment.reconciler import Reconciler
 from payment.repository import PaymentRepository, Tables
 from payment.settings import Settings
 
@@ -42,6 +43,13 @@ async def build_ports(settings: Settings, dynamodb: Any) -> PaymentPorts:
         pix_expiration=timedelta(seconds=settings.pix_expiration_seconds),
         webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
         default_payer_email=settings.default_payer_email,
+        pending_check_after=timedelta(seconds=settings.pending_check_after_seconds),
+        pending_check_every=timedelta(seconds=settings.pending_check_every_seconds),
+        notification_min_interval=timedelta(seconds=settings.notification_min_interval_seconds),
+        unverified_min_interval=timedelta(seconds=settings.unverified_min_interval_seconds),
+        creation_backoff_base=timedelta(seconds=settings.creation_backoff_base_seconds),
+        creation_backoff_cap=timedelta(seconds=settings.creation_backoff_cap_seconds),
+        creation_horizon=timedelta(seconds=settings.creation_horizon_seconds),
     )
 
 
@@ -95,7 +103,10 @@ async def run_worker(settings: Settings | None = None) -> None:
             idle_seconds=settings.relay_idle_seconds,
             max_idle_seconds=settings.relay_max_idle_seconds,
         )
-        await run_until_stopped([queue_consumer.run, relay.run])
+        reconciler = Reconciler(
+            ports, settings.reconcile_interval_seconds, settings.reconcile_batch
+        )
+        await run_until_stopped([queue_consumer.run, relay.run, reconciler.run])
 
 
 def main() -> None:
