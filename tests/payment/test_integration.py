@@ -30,7 +30,7 @@ from payment import consumer
 from payment.credentials import load_credentials
 from payment.gateway import PixCharge
 from payment.main import build_ports, create_app
-from payment.reconciler import reconcile_once
+from payment.reconciler import Reconciler, reconcile_once
 from payment.settings import Settings
 from tests.conftest import AwsResources
 from tests.payment.conftest import ACCESS_TOKEN, WEBHOOK_SECRET, ServerThread
@@ -647,3 +647,51 @@ async def test_creation_given_up_past_the_horizon_tells_the_order(
         await sim(simulator, "DELETE", "/simulator/behaviour")
     assert outbox_names(aws) == ["payment-creation-failed"]
     assert "unavailable" in outbox(aws)[-1]["payload"]["reason"]
+
+
+async def test_outage_longer_than_the_old_horizon_loses_and_duplicates_nothing(
+    aws: AwsResources, simulator: ServerThread, aio_clients: dict[str, Any]
+) -> None:
+    """Ten orders during a 40 s outage (the old horizon was ~30 s), the real worker loop
+    (queue consumer + reconciler) running: every order is paid once; with a horizon
+    shorter than the outage the orders get payment-creation-failed instead, never a DLQ."""
+    settings = settings_for(
+        aws, simulator, creation_horizon_seconds=300, reconcile_interval_seconds=0.5
+    )
+    ports = await build_ports(settings, aio_clients["dynamodb"])
+    sqs = aio_clients["sqs"]
+    queue = Consumer(sqs, settings.payment_queue_name, consumer.handlers(ports), wait_seconds=1)
+    reconciler = Reconciler(ports, 0.5, 50)
+    stop = asyncio.Event()
+    await sim(simulator, "POST", "/simulator/behaviour", json={"down_for_seconds": 40})
+    requests = [payment_requested() for _ in range(10)]
+    url = (await sqs.get_queue_url(QueueName=settings.payment_queue_name))["QueueUrl"]
+    for envelope in requests:
+        await sqs.send_message(QueueUrl=url, MessageBody=envelope.to_json())
+    loops = asyncio.gather(queue.run(stop), reconciler.run(stop))
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < 110:
+            if outbox_names(aws).count("payment-created") >= 10:
+                break
+            await asyncio.sleep(1)
+    finally:
+        stop.set()
+        await loops
+        await sim(simulator, "DELETE", "/simulator/behaviour")
+    elapsed = time.monotonic() - started
+    names = outbox_names(aws)
+    stats = await sim(simulator, "GET", "/simulator/stats")
+    keys = [str(envelope.payload.order_id) for envelope in requests]
+    duplicated = [key for key in keys if stats["payments_per_key"].get(key, 0) > 1]
+    lost = [key for key in keys if stats["payments_per_key"].get(key, 0) == 0]
+    dlq = (await sqs.get_queue_url(QueueName=settings.payment_queue_name + "-dlq"))["QueueUrl"]
+    depth = await sqs.get_queue_attributes(
+        QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    print(
+        f"10 orders through a 40 s outage: created after {elapsed:.1f} s, lost {len(lost)},"
+        f" duplicated {len(duplicated)}, DLQ {depth['Attributes']['ApproximateNumberOfMessages']}"
+    )
+    assert names.count("payment-created") == 10 and lost == [] and duplicated == []
+    assert depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
