@@ -9,6 +9,7 @@ put is conditional, so a redelivered event cancels the transaction and has no ef
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -17,6 +18,7 @@ from common import metrics
 from common.events import DESTINATIONS, Envelope
 from common.logging import get_logger
 from common.messaging import OutgoingMessage, SqsPublisher
+from common.settings import ServiceSettings
 from common.tracing import format_traceparent, start_publish_span, traceparent_for_event
 from common.worker import idle
 
@@ -121,6 +123,24 @@ class DynamoOutboxRelay:
         self._idle_seconds = idle_seconds
         self._max_idle_seconds = max(idle_seconds, max_idle_seconds)
         self._retry_seconds = retry_seconds
+
+    @classmethod
+    def factory(
+        cls, dynamodb: Any, table: str
+    ) -> "Callable[[SqsPublisher, ServiceSettings], DynamoOutboxRelay]":
+        """The relay of a service's worker (`common.wiring.worker_loops`), tuned by settings."""
+
+        def build(publisher: SqsPublisher, settings: ServiceSettings) -> DynamoOutboxRelay:
+            return cls(
+                dynamodb,
+                table,
+                publisher,
+                settings.queue_names(),
+                idle_seconds=settings.relay_idle_seconds,
+                max_idle_seconds=settings.relay_max_idle_seconds,
+            )
+
+        return build
 
     async def run(self, stop: asyncio.Event) -> None:
         """Scan again at once while there is work; when there is none, wait `idle_seconds`,
