@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from common.aws import open_client
 from common.cli import run_service_cli
-from common.dynamo import DynamoOutboxRelay
-from common.metrics import dynamo_outbox_probe, queue_probe
+from common.dynamo import DynamoOutboxRelay, dynamo_outbox_probe
+from common.metrics import queue_probe
 from common.observability import setup_observability
 from common.resources import load_resources
 from common.security import KeySource
