@@ -33,6 +33,8 @@ COPY --chmod=0755 infra/compose/entrypoint.sh /usr/local/bin/fastfood-entrypoint
 COPY common/ common/
 COPY infra/__init__.py infra/
 COPY infra/local/ infra/local/
+# The gateway's route table, the one Terraform deploys (infra/local/routes.py).
+COPY infra/terraform/routes.json infra/terraform/
 COPY infra/ops/ infra/ops/
 COPY ${SERVICE}/ ${SERVICE}/
 # Bytecode compiled now, as root: on ECS the root filesystem is read-only at run time.

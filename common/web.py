@@ -74,7 +74,8 @@ def create_service_app(
 
     scrape = metrics.ScrapeProbes([_bound(probe, app) for probe in metrics_probes])
 
-    # Internal only: the API Gateway exposes no /metrics route (docs/tracking.md).
+    # Internal only: the API Gateway refuses /{svc}/metrics (403, infra/terraform/routes.json);
+    # scrapers reach it on the internal ALB, inside the VPC (docs/tracking.md).
     @health.get("/metrics", summary="Prometheus metrics (internal)", include_in_schema=False)
     async def prometheus_metrics() -> Response:
         await scrape.refresh()

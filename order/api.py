@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.errors import Forbidden, NotFound
@@ -14,7 +14,7 @@ from common.security import CurrentUser, CustomerUser, Principal, StaffUser
 from order import repository as repo
 from order import service
 from order.catalog import CatalogClient
-from order.domain import OrderStatus, RequestedItem
+from order.domain import OrderStatus, RequestedItem, is_valid_cpf, request_fingerprint
 
 router = APIRouter(tags=["order"])
 
@@ -29,6 +29,20 @@ class ItemIn(BaseModel):
 class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[ItemIn] = Field(min_length=1, max_length=20)
+    cpf: str | None = Field(
+        default=None,
+        pattern=r"^\d{11}$",
+        description="The payer's CPF for Mercado Pago (payer.identification): 11 digits. "
+        "Tokens carry no CPF, so the totem sends it here when the customer gives one.",
+        examples=["12345678909"],
+    )
+
+    @field_validator("cpf")
+    @classmethod
+    def _valid_cpf(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_cpf(value):
+            raise ValueError("CPF check digits do not match")
+        return value
 
 
 class ItemOut(BaseModel):
@@ -57,6 +71,8 @@ class OrderOut(BaseModel):
     payment: PaymentOut | None
     cancel_reason: str | None
     needs_refund: bool
+    refunded: bool = Field(description="Mercado Pago gave the money back (history: why)")
+    charged_back: bool = Field(description="The customer disputed the Pix with their bank")
     created_at: datetime
     updated_at: datetime
 
@@ -97,6 +113,8 @@ def _view(order: dict[str, Any], items: list[dict[str, Any]]) -> OrderOut:
                 "total",
                 "cancel_reason",
                 "needs_refund",
+                "refunded",
+                "charged_back",
                 "created_at",
                 "updated_at",
             )
@@ -120,7 +138,20 @@ async def readable_order(session: AsyncSession, order_id: UUID, user: Principal)
     return order
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    responses={
+        200: {"model": OrderOut, "description": "Idempotency-Key replay: the first order"},
+        409: {
+            "description": "The first request with this Idempotency-Key is still being "
+            "written; retry after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+        },
+        422: {"description": "Invalid body, unknown products, or a reused Idempotency-Key"},
+    },
+)
 async def create_order(
     body: OrderIn,
     request: Request,
@@ -131,7 +162,13 @@ async def create_order(
 ) -> OrderOut:
     catalog: CatalogClient = request.app.state.catalog
     items = [RequestedItem(i.product_id, i.quantity, i.notes) for i in body.items]
-    placed = await service.place_order(db, catalog.products, customer, items, idempotency_key)
+    idempotency = None
+    if idempotency_key:
+        fingerprint = request_fingerprint(body.model_dump(mode="json"))
+        idempotency = service.IdempotencyKey(idempotency_key, fingerprint)
+    placed = await service.place_order(
+        db, catalog.products, customer, items, idempotency, cpf=body.cpf
+    )
     if placed.row is not None:  # just written: answer from the stored rows, no second read
         return _view(placed.row, placed.items)
     response.status_code = status.HTTP_200_OK  # an Idempotency-Key replay
@@ -161,6 +198,20 @@ async def active_orders(
 async def get_order(order_id: UUID, db: Sessions, user: CurrentUser) -> OrderOut:
     async with db() as session:
         return (await _views(session, [await readable_order(session, order_id, user)]))[0]
+
+
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderOut,
+    responses={
+        403: {"description": "The order belongs to another customer"},
+        409: {"description": "The order is paid (or further along): it cannot be cancelled"},
+    },
+)
+async def cancel_order(order_id: UUID, db: Sessions, user: CurrentUser) -> OrderOut:
+    """The owner or staff cancels an order still awaiting payment; repeating it is a no-op."""
+    await service.cancel_order(db, order_id, user)
+    return await get_order(order_id, db, user)
 
 
 @router.get("/{order_id}/history", response_model=list[HistoryOut])

@@ -1,8 +1,12 @@
 """Order state machine and pricing — pure, no I/O."""
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from common.money import to_money
@@ -42,6 +46,20 @@ class Outcome(StrEnum):
     MOVE = "move"
     IGNORE = "ignore"  # stale, duplicate or out of order: acknowledged, no effect
     LATE_APPROVAL = "late_approval"  # paid after cancellation: must be refunded
+    REFUSE = "refuse"  # a request the order's state forbids (409)
+
+
+CUSTOMER_CANCELLED = "customer_cancelled"
+AMOUNT_MISMATCH = "amount_mismatch"  # payment refunded an approval of the wrong amount
+
+
+def on_cancel_request(current: OrderStatus) -> Outcome:
+    """Only an unpaid order can be cancelled; cancelling a cancelled one changes nothing."""
+    if current is OrderStatus.AWAITING_PAYMENT:
+        return Outcome.MOVE
+    if current is OrderStatus.CANCELLED:
+        return Outcome.IGNORE
+    return Outcome.REFUSE
 
 
 def on_payment_approved(current: OrderStatus) -> Outcome:
@@ -55,6 +73,13 @@ def on_payment_approved(current: OrderStatus) -> Outcome:
 def on_payment_failed(current: OrderStatus) -> Outcome:
     """Rejected or expired payment: compensate by cancelling, unless already past it."""
     return Outcome.MOVE if current is OrderStatus.AWAITING_PAYMENT else Outcome.IGNORE
+
+
+def on_payment_refunded(current: OrderStatus, reason: str) -> Outcome:
+    """A wrong amount is never released to the kitchen: an order not yet in it is cancelled.
+    Any other refund (late approval, at the provider) is recorded and moves nothing."""
+    unreleased = current in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+    return Outcome.MOVE if reason == AMOUNT_MISMATCH and unreleased else Outcome.IGNORE
 
 
 def on_kitchen_event(current: OrderStatus, target: OrderStatus) -> Outcome:
@@ -125,3 +150,27 @@ def display_number(sequence: int) -> str:
     """Short daily number shown to people: A-001 … A-999, then B-001 …"""
     block, number = divmod(sequence - 1, 999)
     return f"{chr(ord('A') + block % 26)}-{number + 1:03d}"
+
+
+def request_fingerprint(body: Mapping[str, Any]) -> str:
+    """SHA-256 of a request body in canonical form (sorted keys, no spaces), so the same
+    order sent twice matches whatever the client's key order or whitespace."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_same_request(stored_fingerprint: str | None, fingerprint: str) -> bool:
+    """Orders stored before fingerprints existed (None) cannot be told apart: they match."""
+    return stored_fingerprint is None or stored_fingerprint == fingerprint
+
+
+def is_valid_cpf(digits: str) -> bool:
+    """11 digits whose two check digits match (auth's rule; services share no code but
+    `common`). Eleven equal digits pass the checksum yet are never issued."""
+    if len(digits) != 11 or not digits.isdigit() or digits == digits[0] * 11:
+        return False
+    for size in (9, 10):
+        total = sum(int(d) * w for d, w in zip(digits[:size], range(size + 1, 1, -1), strict=True))
+        if int(digits[size]) != total * 10 % 11 % 10:
+            return False
+    return True

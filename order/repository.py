@@ -44,12 +44,15 @@ orders = Table(
     Column("status", String(20), nullable=False),
     Column("total", Numeric(10, 2), nullable=False),
     Column("idempotency_key", String(128)),
+    Column("idempotency_request_hash", String(64)),  # SHA-256 hex of the canonical body
     Column("payment_id", String(64)),
     Column("qr_code", Text),
     Column("qr_code_base64", Text),
     Column("payment_expires_at", DateTime(timezone=True)),
     Column("cancel_reason", Text),
     Column("needs_refund", Boolean, nullable=False, server_default="false"),
+    Column("refunded", Boolean, nullable=False, server_default="false"),
+    Column("charged_back", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_orders_customer", "customer_id", "created_at"),
@@ -209,6 +212,20 @@ async def find_by_idempotency_key(
         .first()
     )
     return dict(row) if row else None
+
+
+async def try_lock_idempotency_key(session: AsyncSession, customer_id: str, key: str) -> bool:
+    """Take the transaction-scoped lock of one customer's key, without waiting.
+
+    Concurrent requests with one key take turns on it: the one holding it creates the
+    order, the next one finds that order once the first commits (the lock is released after
+    the commit is visible). Two keys that hash alike only take turns, harmlessly.
+    """
+    result = await session.execute(
+        select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), 0))),
+        {"lock_name": f"order-idempotency:{customer_id}:{key}"},
+    )
+    return bool(result.scalar_one())
 
 
 async def items_of(

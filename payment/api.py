@@ -56,24 +56,30 @@ def _ports(request: Request) -> PaymentPorts:
 @router.post(
     "/webhook",
     response_model=WebhookAck,
-    summary="Mercado Pago notification (signed with x-signature)",
+    summary="Mercado Pago notification (Webhooks, IPN topic/id, merchant_order)",
+    description=(
+        "Recorded and answered at once; the payment worker re-fetches the payment from"
+        " Mercado Pago. Unsigned notifications (IPN) and forged ones schedule a rate-limited"
+        " re-fetch; the body is never trusted."
+    ),
     responses={
-        401: {"description": "Missing, forged or stale x-signature"},
-        404: {"description": "Mercado Pago does not know this payment"},
-        502: {"description": "Mercado Pago unreachable: it retries the notification"},
+        401: {"description": "Forged or stale x-signature (a re-fetch is still scheduled)"},
+        404: {"description": "No payment of ours has this id"},
     },
 )
 async def webhook(
     request: Request,
     data_id: Annotated[str | None, Query(alias="data.id", max_length=64)] = None,
     kind: Annotated[str | None, Query(alias="type", max_length=64)] = None,
+    ipn_id: Annotated[str | None, Query(alias="id", max_length=64)] = None,
+    topic: Annotated[str | None, Query(max_length=64)] = None,
     x_signature: Annotated[str | None, Header(max_length=512)] = None,
     x_request_id: Annotated[str | None, Header(max_length=128)] = None,
 ) -> WebhookAck:
     outcome = await service.handle_webhook(
         _ports(request),
-        data_id=data_id,
-        kind=kind,
+        data_id=data_id or ipn_id,
+        kind=kind or topic,
         x_signature=x_signature,
         x_request_id=x_request_id,
     )

@@ -171,14 +171,19 @@ class MercadoPagoGateway:
         self._sdk = mercadopago.SDK(
             access_token,
             http_client=BaseUrlHttpClient(base_url),
-            request_options=RequestOptions(connection_timeout=self._timeout),
+            request_options=self._options(),
+        )
+
+    def _options(self, headers: dict[str, str] | None = None) -> RequestOptions:
+        # One attempt with a short timeout: the SDK's own retries (~40 s) would outlast
+        # every caller; the reconciler retries on its own schedule instead.
+        return RequestOptions(
+            connection_timeout=self._timeout, max_retries=0, custom_headers=headers or {}
         )
 
     async def create_pix(self, charge: PixCharge) -> RemotePayment:
         """Idempotent per order: a retry after a crash returns the same payment."""
-        options = RequestOptions(
-            connection_timeout=self._timeout, custom_headers={"x-idempotency-key": charge.order_id}
-        )
+        options = self._options({"x-idempotency-key": charge.order_id})
         body = pix_request(charge)
 
         def create() -> Any:
@@ -216,6 +221,24 @@ class MercadoPagoGateway:
         if result["status"] == 404:
             return None
         return self._payment(result, "cancel")
+
+    async def refund(self, payment_id: str) -> RemotePayment | None:
+        """Full refund, idempotent per payment (a retry never refunds twice); returns the
+        payment as it stands after, None when Mercado Pago refuses (not refundable)."""
+        options = self._options({"x-idempotency-key": f"refund-{payment_id}"})
+        result = await self._call(
+            lambda: self._sdk.refund().create(payment_id, None, options), "refund"
+        )
+        if result["status"] in (400, 404):
+            log.warning(
+                "mercado pago refused the refund: %s",
+                _describe(result),
+                extra={"payment_id": payment_id, "ops_action": "refund"},
+            )
+            return None
+        if not 200 <= result["status"] < 300:
+            raise MercadoPagoUnavailable(f"mercado pago refund: {_describe(result)}")
+        return await self.get(payment_id)
 
     async def _call(self, call: Any, operation: str) -> dict[str, Any]:
         try:

@@ -20,6 +20,7 @@ from payment import api, consumer
 from payment.credentials import load_credentials
 from payment.gateway import MercadoPagoGateway
 from payment.ports import PaymentPorts
+from payment.reconciler import Reconciler
 from payment.repository import PaymentRepository, Tables
 from payment.settings import Settings
 
@@ -42,6 +43,13 @@ async def build_ports(settings: Settings, dynamodb: Any) -> PaymentPorts:
         pix_expiration=timedelta(seconds=settings.pix_expiration_seconds),
         webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
         default_payer_email=settings.default_payer_email,
+        pending_check_after=timedelta(seconds=settings.pending_check_after_seconds),
+        pending_check_every=timedelta(seconds=settings.pending_check_every_seconds),
+        notification_min_interval=timedelta(seconds=settings.notification_min_interval_seconds),
+        unverified_min_interval=timedelta(seconds=settings.unverified_min_interval_seconds),
+        creation_backoff_base=timedelta(seconds=settings.creation_backoff_base_seconds),
+        creation_backoff_cap=timedelta(seconds=settings.creation_backoff_cap_seconds),
+        creation_horizon=timedelta(seconds=settings.creation_horizon_seconds),
     )
 
 
@@ -70,7 +78,8 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
 
 
 async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
-    """The consumer of payment-service-queue and the outbox relay, clients opened on `stack`."""
+    """The consumer of payment-service-queue, the outbox relay and the reconciler, clients
+    opened on `stack`."""
     dynamodb = await open_client(stack, "dynamodb", settings)
     ports = await build_ports(settings, dynamodb)
     return await service_worker_loops(
@@ -79,6 +88,9 @@ async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
         queue_name=settings.payment_queue_name,
         handlers=consumer.handlers(ports),
         relay=DynamoOutboxRelay.factory(dynamodb, settings.outbox_table),
+        extra_loops=[
+            Reconciler(ports, settings.reconcile_interval_seconds, settings.reconcile_batch).run
+        ],
     )
 
 

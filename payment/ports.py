@@ -15,6 +15,7 @@ class PaymentGateway(Protocol):
     async def create_pix(self, charge: PixCharge) -> RemotePayment: ...
     async def get(self, payment_id: str) -> RemotePayment | None: ...
     async def cancel(self, payment_id: str) -> RemotePayment | None: ...
+    async def refund(self, payment_id: str) -> RemotePayment | None: ...
 
 
 def utc_now() -> datetime:
@@ -31,3 +32,13 @@ class PaymentPorts:
     webhook_tolerance_seconds: int = 300
     default_payer_email: str = "totem@fastfood.example"
     clock: Callable[[], datetime] = utc_now
+    # Reconciliation (docs/payment.md): when a pending payment is first re-fetched, how
+    # often after, how many per pass, and how often one notification may force a re-fetch.
+    pending_check_after: timedelta = timedelta(seconds=20)
+    pending_check_every: timedelta = timedelta(seconds=30)
+    notification_min_interval: timedelta = timedelta(seconds=2)
+    unverified_min_interval: timedelta = timedelta(seconds=30)
+    # Creation through an outage: backoff 2 s doubling to the cap, given up after horizon.
+    creation_backoff_base: timedelta = timedelta(seconds=2)
+    creation_backoff_cap: timedelta = timedelta(seconds=60)
+    creation_horizon: timedelta = timedelta(minutes=20)

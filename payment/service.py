@@ -2,12 +2,20 @@
 
 import asyncio
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
 from common.dynamo import ConditionFailed, DuplicateEvent
-from common.errors import Forbidden, NotFound, Unauthorized, UpstreamError
-from common.events import Envelope, OrderCancelled, OrderPaymentRequested, PaymentCreated
+from common.errors import Forbidden, NotFound, Unauthorized
+from common.events import (
+    Envelope,
+    OrderCancelled,
+    OrderPaymentRequested,
+    PaymentCreated,
+    PaymentCreationFailed,
+    new_envelope,
+)
 from common.logging import get_logger
 from common.security import Principal
 from payment.domain import (
@@ -17,11 +25,17 @@ from payment.domain import (
     owner_can_see,
     transition_for_cancelled_order,
 )
-from payment.gateway import MercadoPagoUnavailable, PixCharge
+from payment.gateway import MercadoPagoUnavailable, PaymentRefused, PixCharge, RemotePayment
 from payment.ports import PaymentPorts
-from payment.repository import CREATE_CANCELLED_CHECK, PaymentRepository
+from payment.repository import CREATE_CANCELLED_CHECK, PaymentRepository, PendingCreation
 from payment.signature import InvalidSignature, verify_signature
-from payment.sync import apply_remote_state, envelope_for, observed_status
+from payment.sync import (
+    SOURCE,
+    apply_remote_state,
+    envelope_for,
+    observed_status,
+    refund_quietly,
+)
 
 log = get_logger(__name__)
 
@@ -37,7 +51,67 @@ async def request_payment(ports: PaymentPorts, envelope: Envelope[OrderPaymentRe
         await _record(repository, envelope)  # a redelivery, or nothing left to charge
         return
     now = ports.clock()
-    remote = await ports.gateway.create_pix(_charge(ports, event, now))
+    try:
+        remote = await ports.gateway.create_pix(_charge(ports, event, now))
+    except MercadoPagoUnavailable as exc:
+        # Durably ours before the message is acknowledged; the reconciler retries.
+        log.warning("mercado pago unavailable; creation pending: %s", exc)
+        pending = PendingCreation(envelope, now, 1, now + ports.creation_backoff_base)
+        with suppress(DuplicateEvent):
+            await repository.record_pending_creation(pending)
+        return
+    await _store_created(ports, envelope, remote, from_pending=False)
+
+
+async def retry_creation(ports: PaymentPorts, pending: PendingCreation) -> None:
+    """A pending creation is due: try Mercado Pago again (same idempotency key, expiry
+    computed now), back off on failure, give up past the horizon with a reason."""
+    repository, now = ports.repository, ports.clock()
+    if await repository.order_was_cancelled(pending.order_id):
+        await repository.drop_creation(pending.order_id)
+        return
+    try:
+        remote = await ports.gateway.create_pix(_charge(ports, pending.request.payload, now))
+    except PaymentRefused as exc:
+        await _give_up(ports, pending, f"mercado pago refused the payment: {exc}"[:200])
+        return
+    except MercadoPagoUnavailable:
+        if now - pending.first_tried_at >= ports.creation_horizon:
+            waited = int((now - pending.first_tried_at).total_seconds())
+            await _give_up(ports, pending, f"mercado pago unavailable for {waited} s")
+            return
+        delay = min(
+            ports.creation_backoff_cap, ports.creation_backoff_base * 2 ** min(pending.attempts, 10)
+        )
+        retry = replace(pending, attempts=pending.attempts + 1, check_at=now + delay)
+        with suppress(Exception):  # gone meanwhile (created or given up): nothing to retry
+            await repository.reschedule_creation(retry)
+        return
+    await _store_created(ports, pending.request, remote, from_pending=True)
+
+
+async def _give_up(ports: PaymentPorts, pending: PendingCreation, reason: str) -> None:
+    failed = PaymentCreationFailed(order_id=pending.request.payload.order_id, reason=reason)
+    envelope = new_envelope(
+        failed,
+        source=SOURCE,
+        correlation_id=pending.request.meta.correlation_id,
+        causation_id=pending.request.meta.event_id,
+    )
+    with suppress(ConditionFailed):  # another worker gave up first
+        await ports.repository.give_up_creation(pending.order_id, envelope)
+        log.error("payment creation given up: %s", reason, extra={"order_id": pending.order_id})
+
+
+async def _store_created(
+    ports: PaymentPorts,
+    envelope: Envelope[OrderPaymentRequested],
+    remote: RemotePayment,
+    *,
+    from_pending: bool,
+) -> None:
+    event, repository, now = envelope.payload, ports.repository, ports.clock()
+    order_id = str(event.order_id)
     payment = Payment(
         payment_id=remote.payment_id,
         order_id=order_id,
@@ -52,6 +126,7 @@ async def request_payment(ports: PaymentPorts, envelope: Envelope[OrderPaymentRe
         created_at=now,
         updated_at=now,
         correlation_id=str(envelope.meta.correlation_id),
+        check_at=now + ports.pending_check_after,  # the reconciler's first look
     )
     created = PaymentCreated(
         order_id=event.order_id,
@@ -62,13 +137,17 @@ async def request_payment(ports: PaymentPorts, envelope: Envelope[OrderPaymentRe
         expires_at=payment.expires_at,
     )
     try:
-        await repository.create(payment, envelope, envelope_for(payment, created, envelope))
+        await repository.create(
+            payment, envelope, envelope_for(payment, created, envelope), from_pending=from_pending
+        )
     except DuplicateEvent:
         return
     except ConditionFailed as exc:
         if exc.index == CREATE_CANCELLED_CHECK:
-            await _cancel_orphan(ports, remote.payment_id, envelope)
-        return  # otherwise another delivery stored this payment first
+            await _cancel_orphan(ports, remote.payment_id, envelope, from_pending)
+        elif from_pending:  # stored by an earlier attempt: the pending record is stale
+            await repository.drop_creation(order_id)
+        return
     log.info("payment created", extra={"payment_id": payment.payment_id, "order_id": order_id})
     if remote.status != "pending":  # e.g. a retry after the customer already paid
         await apply_remote_state(ports, remote)
@@ -108,6 +187,8 @@ async def cancel_for_order(ports: PaymentPorts, envelope: Envelope[OrderCancelle
         await repository.save(updated, payment.version, [], cause=envelope)
     except DuplicateEvent:
         return
+    if updated.needs_refund:
+        await refund_quietly(ports, updated)
     # ConditionFailed propagates: the message is retried and re-evaluated.
 
 
@@ -119,8 +200,18 @@ async def handle_webhook(
     x_signature: str | None,
     x_request_id: str | None,
 ) -> Literal["ok", "ignored"]:
-    """Verify, then re-fetch from Mercado Pago (the body is never trusted)."""
-    now = ports.clock()
+    """Record the notification and answer: the reconciler re-fetches the payment from
+    Mercado Pago (the body is never trusted), so a slow Mercado Pago cannot slow us."""
+    if kind != "payment" or not data_id:
+        return "ignored"  # merchant_order and other topics: nothing of ours changes
+    now, repository = ports.clock(), ports.repository
+    known = await repository.get(data_id) is not None
+    if x_signature is None:
+        # The IPN form and notification_url deliveries come unsigned: a re-fetch, rate-limited.
+        if not known:
+            raise NotFound("unknown payment")
+        await repository.flag_for_check(data_id, now, ports.unverified_min_interval)
+        return "ok"
     try:
         verify_signature(
             x_signature,
@@ -132,16 +223,12 @@ async def handle_webhook(
         )
     except InvalidSignature as exc:
         log.warning("webhook refused: %s", exc, extra={"x_request_id": x_request_id})
+        if known:  # a re-fetch cannot hurt; the rate limit keeps a flood from hammering MP
+            await repository.flag_for_check(data_id, now, ports.unverified_min_interval)
         raise Unauthorized("invalid webhook signature") from exc
-    if kind != "payment" or not data_id:
-        return "ignored"
-    try:
-        remote = await ports.gateway.get(data_id)
-    except MercadoPagoUnavailable as exc:  # Mercado Pago retries the notification later
-        raise UpstreamError("mercado pago unavailable") from exc
-    if remote is None:
+    if not known:
         raise NotFound("unknown payment")
-    await apply_remote_state(ports, remote)
+    await repository.flag_for_check(data_id, now, ports.notification_min_interval)
     return "ok"
 
 
@@ -166,7 +253,9 @@ async def _record(repository: PaymentRepository, envelope: Envelope[Any]) -> Non
         await repository.record_event(envelope)
 
 
-async def _cancel_orphan(ports: PaymentPorts, payment_id: str, cause: Envelope[Any]) -> None:
+async def _cancel_orphan(
+    ports: PaymentPorts, payment_id: str, cause: Envelope[Any], from_pending: bool = False
+) -> None:
     """The order was cancelled while we created its payment: cancel it at Mercado Pago."""
     try:
         await ports.gateway.cancel(payment_id)
@@ -176,7 +265,10 @@ async def _cancel_orphan(ports: PaymentPorts, payment_id: str, cause: Envelope[A
             exc_info=True,
             extra={"payment_id": payment_id, "ops_action": "cancel_or_refund"},
         )
-    await _record(ports.repository, cause)
+    if from_pending:
+        await ports.repository.drop_creation(str(cause.payload.order_id))
+    else:
+        await _record(ports.repository, cause)
 
 
 async def visible_payment(

@@ -27,11 +27,24 @@ class Settings(ServiceSettings):
     mercadopago_secret_name: str = _RESOURCES.secrets["mercadopago"]
     mercadopago_access_token: SecretStr | None = None  # overrides the secret's
     mercadopago_webhook_secret: SecretStr | None = None  # overrides the secret's
-    mercadopago_timeout_seconds: float = Field(10.0, gt=0)
+    # One attempt per call (no SDK retries): the reconciler retries on its own schedule.
+    mercadopago_timeout_seconds: float = Field(5.0, gt=0, le=20)
     notification_url: str = "http://localhost:8080/payment/webhook"
     # Mercado Pago accepts 30 minutes to 30 days; shorter values exist for local expiry tests.
     pix_expiration_seconds: int = Field(30 * 60, ge=5, le=30 * 24 * 3600)
     webhook_tolerance_seconds: int = Field(300, ge=1)
+    # Reconciler (docs/payment.md): pass interval and size, when pending payments are
+    # re-fetched, how often one notification may force a re-fetch (unverified: rarer).
+    reconcile_interval_seconds: float = Field(1.0, gt=0, le=60)
+    reconcile_batch: int = Field(25, ge=1, le=1000)
+    pending_check_after_seconds: float = Field(20.0, ge=0)
+    pending_check_every_seconds: float = Field(30.0, gt=0)
+    notification_min_interval_seconds: float = Field(2.0, ge=0)
+    unverified_min_interval_seconds: float = Field(30.0, ge=0)
+    # Creation through a Mercado Pago outage: backoff 2 s doubling to the cap, then give up.
+    creation_backoff_base_seconds: float = Field(2.0, gt=0)
+    creation_backoff_cap_seconds: float = Field(60.0, gt=0)
+    creation_horizon_seconds: float = Field(20 * 60, gt=0)
     # Mercado Pago requires a payer e-mail; anonymous totem customers have none.
     default_payer_email: str = "totem@fastfood.example"
 

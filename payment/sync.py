@@ -14,7 +14,9 @@ from common.events import (
     Envelope,
     Event,
     PaymentApproved,
+    PaymentChargedBack,
     PaymentExpired,
+    PaymentRefunded,
     PaymentRejected,
     new_envelope,
 )
@@ -26,8 +28,9 @@ from payment.domain import (
     UnknownMercadoPagoStatus,
     map_mercadopago_status,
     next_transition,
+    transition_after_refund,
 )
-from payment.gateway import RemotePayment
+from payment.gateway import MercadoPagoUnavailable, RemotePayment
 from payment.ports import PaymentPorts
 
 log = get_logger(__name__)
@@ -45,10 +48,13 @@ async def apply_remote_state(ports: PaymentPorts, remote: RemotePayment) -> None
             raise NotFound("unknown payment")
         if payment.correlation_id:  # the webhook's log lines join the order's path
             set_correlation_id(payment.correlation_id)
-        transition = next_transition(payment.status, observed)
+        matches = remote.amount is None or remote.amount == payment.amount
+        transition = next_transition(payment.status, observed, matches, payment.refund_reason)
         if transition is None:
             return
-        updated = payment.apply(transition, remote.status_detail, ports.clock(), remote.approved_at)
+        updated = payment.apply(
+            transition, remote.status_detail, ports.clock(), remote.approved_at, remote.amount
+        )
         events = [outcome_event(updated, transition)] if transition.publish else []
         try:
             await ports.repository.save(updated, payment.version, events)
@@ -57,7 +63,36 @@ async def apply_remote_state(ports: PaymentPorts, remote: RemotePayment) -> None
                 raise ServiceUnavailable("payment changed concurrently; retry") from None
             continue
         _log_transition(payment, updated, transition)
+        if updated.needs_refund:
+            await refund_quietly(ports, updated)
         return
+
+
+async def refund_quietly(ports: PaymentPorts, payment: Payment) -> None:
+    """Refund now if Mercado Pago answers; otherwise the reconciler retries (check_at)."""
+    try:
+        await settle_refund(ports, payment)
+    except (MercadoPagoUnavailable, ConditionFailed, ServiceUnavailable):
+        log.warning("refund deferred to the reconciler", extra={"payment_id": payment.payment_id})
+
+
+async def settle_refund(ports: PaymentPorts, payment: Payment) -> None:
+    """Give the money back through the refunds API (idempotent per payment) and tell the
+    order with payment-refunded and the recorded reason."""
+    remote = await ports.gateway.refund(payment.payment_id)
+    if remote is None or remote.status != "refunded":
+        log.error(
+            "mercado pago did not refund the payment; will retry",
+            extra={"payment_id": payment.payment_id, "needs_refund": True},
+        )
+        return
+    transition = transition_after_refund(payment.refund_reason)
+    updated = payment.apply(transition, remote.status_detail, ports.clock())
+    await ports.repository.save(updated, payment.version, [outcome_event(updated, transition)])
+    log.info(
+        "payment refunded",
+        extra={"payment_id": payment.payment_id, "refund_reason": updated.refund_reason},
+    )
 
 
 def observed_status(remote: RemotePayment, now: datetime) -> PaymentStatus | None:
@@ -73,7 +108,17 @@ def observed_status(remote: RemotePayment, now: datetime) -> PaymentStatus | Non
 def outcome_event(payment: Payment, transition: Transition) -> Envelope[Any]:
     order_id, reason = UUID(payment.order_id), payment.status_detail or payment.status.lower()
     event: Event
-    if transition.publish == "approved":
+    paid = payment.paid_amount if payment.paid_amount is not None else payment.amount
+    if transition.publish == "refunded":
+        event = PaymentRefunded(
+            order_id=order_id,
+            payment_id=payment.payment_id,
+            amount=paid,
+            reason=payment.refund_reason or "refunded_at_provider",
+        )
+    elif transition.publish == "charged_back":
+        event = PaymentChargedBack(order_id=order_id, payment_id=payment.payment_id, amount=paid)
+    elif transition.publish == "approved":
         event = PaymentApproved(
             order_id=order_id,
             payment_id=payment.payment_id,

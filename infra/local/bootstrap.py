@@ -100,6 +100,9 @@ def _put_secret_if_absent(secrets: Any, name: str, value: str) -> None:
             raise
 
 
+DATABASES = ("auth", "catalog", "order")  # Postgres-backed; `migrate` creates each one's role
+
+
 def database_secret_name(service: str) -> str:
     """The local secret holding a Postgres-backed service's own login (as Terraform makes)."""
     return f"fastfood/db/{service}"
@@ -187,11 +190,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--endpoint-url", required=True)
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument(
+        "--database",
+        metavar="HOST:PORT",
+        help="also write each Postgres service's own login secret for this server",
+    )
     args = parser.parse_args()
     services = ("sqs", "dynamodb", "kms", "secretsmanager")
     endpoints = {s: url for s in services if (url := service_endpoint_url(s, None))}
     for name, url in bootstrap(args.endpoint_url, args.region, endpoints).items():
         print(f"{name}: {url}")
+    if args.database:
+        host, _, port = args.database.rpartition(":")
+        secrets = aws_client(
+            "secretsmanager", endpoints.get("secretsmanager", args.endpoint_url), args.region
+        )
+        put_database_secrets(secrets, DATABASES, host, int(port))
+        print(f"database logins: {', '.join(database_secret_name(s) for s in DATABASES)}")
 
 
 if __name__ == "__main__":

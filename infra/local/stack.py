@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from infra.local.bootstrap import (
+    DATABASES,
     LOCAL_JWT_KEY_ALIAS,
     LOCAL_MERCADOPAGO_SECRET,
     aws_client,
@@ -37,7 +38,6 @@ from infra.local.startup import StartupFailed, starting
 
 SERVICES = ("auth", "catalog", "order", "payment", "production")
 WORKERS = ("order", "payment", "production")
-DATABASES = ("auth", "catalog", "order")  # created with its role by each service's `migrate`
 AwsBackend = Literal["moto", "localstack"]
 AWS_BACKENDS: tuple[AwsBackend, ...] = ("moto", "localstack")
 

@@ -38,6 +38,7 @@ LAYER_OF_MODULE = {
     "staff_api": EDGE,
     "dependencies": EDGE,  # the routes' Annotated aliases over app.state
     "consumer": EDGE,
+    "reconciler": EDGE,  # a loop that drives use cases, as a consumer does
     "tracking": EDGE,
     "live": EDGE,
     "schemas": EDGE,
@@ -56,6 +57,7 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
     ("order.live", "order.repository"): "the status feed reads history rows itself",
     ("payment.ports", "payment.gateway"): "PixCharge/RemotePayment still live in the gateway",
     ("payment.ports", "payment.repository"): "ports still name the concrete repository",
+    ("payment.reconciler", "payment.repository"): "the reconciler scans the store for due work",
 }
 
 

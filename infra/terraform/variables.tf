@@ -179,7 +179,7 @@ variable "dynamodb_tables" {
     ttl      = optional(string)
   }))
   default = {
-    "payment-payments"   = { hash_key = "payment_id", gsi = { "order_id-index" = "order_id" } }
+    "payment-payments"   = { hash_key = "payment_id", gsi = { "order_id-index" = "order_id", "reconcile-index" = "reconcile_due" } }
     "payment-outbox"     = { hash_key = "event_id" }
     "payment-inbox"      = { hash_key = "event_id", ttl = "expires_at" }
     "production-tickets" = { hash_key = "production_id", gsi = { "order_id-index" = "order_id", "status-index" = "status" } }

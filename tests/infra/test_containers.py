@@ -262,7 +262,14 @@ def test_aws_init_creates_resources_with_the_bootstrap_make_run_uses() -> None:
         "infra.local.bootstrap",
         "--endpoint-url",
         "http://localstack:4566",
+        "--database",
+        "postgres:5432",
     ]
+    # The same database logins as `make run` writes, pointing at the compose Postgres.
+    assert local_stack.put_database_secrets is local_bootstrap.put_database_secrets
+    for svc in local_bootstrap.DATABASES:
+        env = environment(containers()[svc])
+        assert env[f"{svc.upper()}_DB_SECRET_NAME"] == local_bootstrap.database_secret_name(svc)
     # The same function bootstraps moto in `make run`, from the same resources.json.
     assert local_stack.bootstrap is local_bootstrap.bootstrap
     assert "bootstrap(" in ast.unparse(ast.parse((ROOT / "infra/local/stack.py").read_text()))

@@ -10,10 +10,14 @@ from order.domain import (
     RequestedItem,
     UnknownProducts,
     display_number,
+    is_same_request,
+    on_cancel_request,
     on_kitchen_event,
     on_payment_approved,
     on_payment_failed,
+    on_payment_refunded,
     price_order,
+    request_fingerprint,
 )
 
 S = OrderStatus
@@ -85,3 +89,29 @@ def test_display_numbers_are_short_and_roll_over_letters() -> None:
     assert display_number(42) == "A-042"
     assert display_number(999) == "A-999"
     assert display_number(1000) == "B-001"
+
+
+def test_request_fingerprint_ignores_key_order_and_tells_bodies_apart() -> None:
+    one = request_fingerprint({"items": [{"product_id": "p", "quantity": 1}], "cpf": None})
+    same = request_fingerprint({"cpf": None, "items": [{"quantity": 1, "product_id": "p"}]})
+    other = request_fingerprint({"items": [{"product_id": "p", "quantity": 2}], "cpf": None})
+    assert one == same != other
+    assert is_same_request(one, same) and not is_same_request(one, other)
+    assert is_same_request(None, other)  # an order stored before fingerprints existed
+
+
+def test_only_an_unpaid_order_can_be_cancelled_and_cancelling_twice_changes_nothing() -> None:
+    assert on_cancel_request(S.AWAITING_PAYMENT) is Outcome.MOVE
+    assert on_cancel_request(S.CANCELLED) is Outcome.IGNORE
+    for paid in (S.PAID, S.IN_PREPARATION, S.READY, S.DELIVERED):
+        assert on_cancel_request(paid) is Outcome.REFUSE
+
+
+def test_a_wrong_amount_refund_cancels_an_order_the_kitchen_has_not_started() -> None:
+    assert on_payment_refunded(S.AWAITING_PAYMENT, "amount_mismatch") is Outcome.MOVE
+    assert on_payment_refunded(S.PAID, "amount_mismatch") is Outcome.MOVE
+    for later in (S.IN_PREPARATION, S.READY, S.DELIVERED, S.CANCELLED):
+        assert on_payment_refunded(later, "amount_mismatch") is Outcome.IGNORE
+    for reason in ("late_approval", "refunded_at_provider"):
+        for status in S:
+            assert on_payment_refunded(status, reason) is Outcome.IGNORE

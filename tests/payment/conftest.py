@@ -65,7 +65,7 @@ class WebhookReceiver:
                 {
                     "query": dict(request.query_params),
                     "headers": dict(request.headers),
-                    "body": await request.json(),
+                    "body": await request.json() if await request.body() else None,
                 }
             )
             status = self.statuses.pop(0) if self.statuses else 200

@@ -34,7 +34,7 @@ S = PaymentStatus
         ("cancelled", "by_collector", S.CANCELLED),
         ("cancelled", "by_payer", S.CANCELLED),
         ("refunded", "refunded", S.REFUNDED),
-        ("charged_back", "settled", S.REFUNDED),
+        ("charged_back", "settled", S.CHARGED_BACK),
     ],
 )
 def test_every_mercadopago_status_maps_to_our_state(
@@ -99,16 +99,38 @@ def test_one_failure_never_turns_into_another(
 @pytest.mark.parametrize("current", [S.REJECTED, S.EXPIRED, S.CANCELLED])
 def test_late_approval_is_flagged_for_refund_and_not_published(current: PaymentStatus) -> None:
     transition = next_transition(current, S.APPROVED)
-    assert transition == Transition(current, publish=None, late_approval=True, needs_refund=True)
+    assert transition == Transition(
+        current, publish=None, late_approval=True, needs_refund=True, refund_reason="late_approval"
+    )
 
 
-def test_refund_of_an_approved_payment_is_recorded_without_an_event() -> None:
-    assert next_transition(S.APPROVED, S.REFUNDED) == Transition(S.REFUNDED, needs_refund=False)
+def test_refund_at_mercadopago_after_approval_is_announced() -> None:
+    assert next_transition(S.APPROVED, S.REFUNDED) == Transition(
+        S.REFUNDED, publish="refunded", needs_refund=False, refund_reason="refunded_at_provider"
+    )
+
+
+def test_charge_back_after_approval_is_announced() -> None:
+    assert next_transition(S.APPROVED, S.CHARGED_BACK) == Transition(
+        S.CHARGED_BACK, publish="charged_back", needs_refund=False
+    )
+
+
+def test_approval_of_another_amount_is_refunded_not_published() -> None:
+    transition = next_transition(S.PENDING, S.APPROVED, amount_matches=False)
+    assert transition == Transition(S.APPROVED, needs_refund=True, refund_reason="amount_mismatch")
+
+
+def test_our_refund_keeps_its_reason() -> None:
+    transition = next_transition(S.APPROVED, S.REFUNDED, refund_reason="amount_mismatch")
+    assert transition is not None and transition.refund_reason == "amount_mismatch"
 
 
 def test_cancelled_order_cancels_a_pending_payment_silently_and_flags_a_paid_one() -> None:
     assert transition_for_cancelled_order(S.PENDING) == Transition(S.CANCELLED)
-    assert transition_for_cancelled_order(S.APPROVED) == Transition(S.APPROVED, needs_refund=True)
+    assert transition_for_cancelled_order(S.APPROVED) == Transition(
+        S.APPROVED, needs_refund=True, refund_reason="late_approval"
+    )
     for settled in (S.REJECTED, S.EXPIRED, S.CANCELLED, S.REFUNDED):
         assert transition_for_cancelled_order(settled) is None
 

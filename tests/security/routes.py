@@ -71,6 +71,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/order/mine"): SIGNED_IN,
     ("GET", "/order/{order_id}"): OWNER_OR_STAFF,
     ("GET", "/order/{order_id}/history"): OWNER_OR_STAFF,
+    ("POST", "/order/{order_id}/cancel"): OWNER_OR_STAFF,  # unpaid only; anonymous too
     ("GET", "/order/{order_id}/events"): OWNER_OR_STAFF,
     ("GET", "/order/board/events"): PUBLIC,  # display numbers only, for the lobby screen
     # payment: the webhook is public (its signature is the credential)

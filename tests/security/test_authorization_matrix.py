@@ -37,6 +37,7 @@ class Things:
     payment_id: str
     ticket_id: str  # for reads, and for callers who must be refused anyway
     fresh_tickets: dict[str, list[str]] = field(default_factory=dict)  # transition -> ids
+    unpaid_order_id: str = ""  # cancelled by the first allowed caller, then a 200 no-op
 
     def ticket_for(self, transition: str, allowed: bool) -> str:
         return self.fresh_tickets[transition].pop() if allowed else self.ticket_id
@@ -68,7 +69,8 @@ def things(world: World) -> Things:
         fresh[transition] = tickets[1 + 2 * n : 3 + 2 * n]
         for ticket in fresh[transition]:
             _advance(world, ticket, *TRANSITIONS[:n])
-    return Things(world, order["id"], payment["payment_id"], tickets[0], fresh)
+    unpaid = world.place_order()["id"]
+    return Things(world, order["id"], payment["payment_id"], tickets[0], fresh, unpaid)
 
 
 Builder = Callable[[Things, bool], dict[str, Any]]
@@ -105,6 +107,7 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", "/order"): lambda t, a: {
         "json": {"items": [{"product_id": t.world.product_id, "quantity": 1}]}
     },
+    ("POST", "/order/{order_id}/cancel"): lambda t, a: {"order_id": t.unpaid_order_id},
     ("POST", "/payment/webhook"): lambda t, a: signed_webhook("1234", kind="test"),
     ("GET", "/payment/{payment_id}"): lambda t, a: {"payment_id": t.payment_id},
     ("GET", "/production/{production_id}"): lambda t, a: {"production_id": t.ticket_id},

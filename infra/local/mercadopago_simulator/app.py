@@ -11,11 +11,12 @@ import httpx
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from infra.local.mercadopago_simulator.behaviour import Behaviour, BehaviourState
 from infra.local.mercadopago_simulator.store import PaymentStore, parse_time
 from infra.local.mercadopago_simulator.ticket import render_ticket
 from infra.local.mercadopago_simulator.webhooks import RETRY_DELAYS, Background, WebhookSender
 
-Action = Literal["approve", "reject", "expire", "refund"]
+Action = Literal["approve", "reject", "expire", "refund", "chargeback"]
 
 
 class MercadoPagoError(Exception):
@@ -54,12 +55,18 @@ def create_simulator_app(
     """`duplicate_webhooks` delivers every notification twice at once (at-least-once tests)."""
     store = PaymentStore()
     background = Background()
+    behaviour = BehaviourState()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as client:
             app.state.webhooks = WebhookSender(
-                client, webhook_secret, background, webhook_retry_delays, duplicate_webhooks
+                client,
+                webhook_secret,
+                background,
+                webhook_retry_delays,
+                duplicate_webhooks,
+                behaviour,
             )
             background.spawn(expire_due_payments(app.state.webhooks))
             yield
@@ -67,6 +74,7 @@ def create_simulator_app(
 
     app = FastAPI(title="Mercado Pago simulator", lifespan=lifespan)
     app.state.store = store
+    app.state.behaviour = behaviour
 
     @app.exception_handler(MercadoPagoError)
     async def mercadopago_error(_: Request, exc: MercadoPagoError) -> JSONResponse:
@@ -81,6 +89,18 @@ def create_simulator_app(
                 "unauthorized",
                 [{"code": 2002, "description": "invalid access token"}],
             )
+
+    async def available() -> None:
+        """Latency and outages switched on by the test (`POST /simulator/behaviour`)."""
+        if behaviour.current.latency_seconds:
+            await asyncio.sleep(behaviour.current.latency_seconds)
+        if behaviour.is_down():
+            if behaviour.current.down_mode == "hang":
+                await behaviour.wait_until_up()
+            else:
+                raise MercadoPagoError(503, "service unavailable", "service_unavailable")
+
+    api = [Depends(available), Depends(authorized)]
 
     def payment_or_404(payment_id: int) -> dict[str, Any]:
         if payment_id not in store.payments:
@@ -100,17 +120,20 @@ def create_simulator_app(
             store.change(payment, "approve")
             await app.state.webhooks.deliver(payment)
 
-    @app.post("/v1/payments", status_code=201, dependencies=[Depends(authorized)])
+    @app.post("/v1/payments", status_code=201, dependencies=api)
     async def create_payment(
         request: Request,
         x_idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
         if not x_idempotency_key:
             raise _bad_request(4292, "Header X-Idempotency-Key can't be null")
+        behaviour.creations_per_key[x_idempotency_key] += 1
+        body = await _json_body(request)
+        # No await from here to store.create: the key check and the creation are atomic, so
+        # concurrent requests with one key make one payment (as Mercado Pago does).
         existing = store.by_key(x_idempotency_key)
         if existing is not None:  # the same key always answers the same payment
             return JSONResponse(existing, status_code=201)
-        body = await _json_body(request)
         amount = body.get("transaction_amount")
         if isinstance(amount, bool) or not isinstance(amount, int | float) or amount <= 0:
             raise _bad_request(4037, "Invalid transaction_amount")
@@ -127,20 +150,21 @@ def create_simulator_app(
         payment = store.create(
             body, x_idempotency_key, str(request.base_url).rstrip("/"), expires_at
         )
+        behaviour.payments_per_key[x_idempotency_key] += 1
         if auto_approve_after is not None:
             background.spawn(approve_later(payment, auto_approve_after))
         return JSONResponse(payment, status_code=201)
 
-    @app.get("/v1/payments/search", dependencies=[Depends(authorized)])
+    @app.get("/v1/payments/search", dependencies=api)
     async def search_payments(external_reference: str | None = None) -> dict[str, Any]:
         results = store.find(external_reference)
         return {"results": results, "paging": {"total": len(results), "limit": 30, "offset": 0}}
 
-    @app.get("/v1/payments/{payment_id}", dependencies=[Depends(authorized)])
+    @app.get("/v1/payments/{payment_id}", dependencies=api)
     async def get_payment(payment_id: int) -> dict[str, Any]:
         return payment_or_404(payment_id)
 
-    @app.put("/v1/payments/{payment_id}", dependencies=[Depends(authorized)])
+    @app.put("/v1/payments/{payment_id}", dependencies=api)
     async def update_payment(payment_id: int, request: Request) -> dict[str, Any]:
         payment = payment_or_404(payment_id)
         body = await _json_body(request)
@@ -154,6 +178,49 @@ def create_simulator_app(
         background.spawn(app.state.webhooks.deliver(payment))
         return payment
 
+    @app.post("/v1/payments/{payment_id}/refunds", status_code=201, dependencies=api)
+    async def refund_payment(
+        payment_id: int,
+        request: Request,
+        x_idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        """Full refunds only (what the payment service asks for)."""
+        payment = payment_or_404(payment_id)
+        if not x_idempotency_key:
+            raise _bad_request(4292, "Header X-Idempotency-Key can't be null")
+        if await request.body() and (await _json_body(request)).get("amount") is not None:
+            raise _bad_request(4033, "the simulator only supports full refunds")
+        if payment["status"] not in ("approved", "refunded"):
+            raise _bad_request(2063, f"cannot refund a payment with status {payment['status']}")
+        refunds = len(payment.get("refunds", []))
+        refund = store.refund(payment, x_idempotency_key)
+        if len(payment["refunds"]) > refunds:
+            behaviour.refunds_per_payment[payment_id] += 1
+            background.spawn(app.state.webhooks.deliver(payment))
+        return refund
+
+    @app.post("/simulator/behaviour")
+    async def set_behaviour(new: Behaviour) -> dict[str, Any]:
+        """Switch how badly Mercado Pago behaves (every field defaults to well)."""
+        behaviour.set(new)
+        return new.model_dump()
+
+    @app.delete("/simulator/behaviour")
+    async def reset_behaviour() -> dict[str, Any]:
+        behaviour.set(Behaviour())
+        return behaviour.current.model_dump()
+
+    @app.get("/simulator/stats")
+    async def stats() -> dict[str, Any]:
+        """Creation requests and payments per idempotency key, refunds per payment."""
+        return behaviour.stats()
+
+    @app.post("/simulator/payments/{payment_id}/replay")
+    async def replay_webhook(payment_id: int) -> dict[str, Any]:
+        """Resend the last notification as it was, original `ts` included (a late retry)."""
+        payment_or_404(payment_id)
+        return {"webhook_status": await app.state.webhooks.replay(payment_id)}
+
     @app.post("/simulator/payments/{payment_id}/notify")
     async def resend_webhook(payment_id: int) -> dict[str, Any]:
         """Deliver the webhook again, as Mercado Pago does when it retries."""
@@ -161,9 +228,12 @@ def create_simulator_app(
         return {"payment": payment, "webhook_status": await app.state.webhooks.deliver(payment)}
 
     @app.post("/simulator/payments/{payment_id}/{action}")
-    async def control(payment_id: int, action: Action, notify: bool = True) -> dict[str, Any]:
-        """Change the status; `notify=false` skips the webhook (the test sends its own)."""
-        payment = store.change(payment_or_404(payment_id), action)
+    async def control(
+        payment_id: int, action: Action, notify: bool = True, amount: float | None = None
+    ) -> dict[str, Any]:
+        """Change the status; `notify=false` skips the webhook (the test sends its own);
+        `approve?amount=X` approves a different amount than the one charged."""
+        payment = store.change(payment_or_404(payment_id), action, amount)
         status = await app.state.webhooks.deliver(payment) if notify else None
         return {"payment": payment, "webhook_status": status}
 

@@ -23,6 +23,7 @@ ACTIONS = {
     "expire": ("cancelled", "expired"),
     "cancel": ("cancelled", "by_collector"),
     "refund": ("refunded", "refunded"),
+    "chargeback": ("charged_back", "settled"),
 }
 
 
@@ -41,6 +42,7 @@ class PaymentStore:
     def __init__(self) -> None:
         self.payments: dict[int, dict[str, Any]] = {}
         self._by_idempotency_key: dict[str, int] = {}
+        self._refunds_by_key: dict[str, dict[str, Any]] = {}
         # 12 digits: an 11-digit id would be masked as a CPF by the JSON log formatter.
         self._next_id = int(time.time() * 100)
 
@@ -106,11 +108,35 @@ class PaymentStore:
         self._by_idempotency_key[idempotency_key] = payment_id
         return payment
 
-    def change(self, payment: dict[str, Any], action: str) -> dict[str, Any]:
+    def refund(self, payment: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """A full refund of an approved payment; the same key answers the same refund."""
+        if idempotency_key in self._refunds_by_key:
+            return self._refunds_by_key[idempotency_key]
+        self._next_id += 1
+        refund = {
+            "id": self._next_id,
+            "payment_id": payment["id"],
+            "amount": payment["transaction_amount"],
+            "status": "approved",
+            "source": {"type": "collector"},
+            "date_created": mp_time(datetime.now(UTC)),
+        }
+        self.change(payment, "refund")
+        payment.setdefault("refunds", []).append(refund)
+        payment["transaction_amount_refunded"] = payment["transaction_amount"]
+        self._refunds_by_key[idempotency_key] = refund
+        return refund
+
+    def change(
+        self, payment: dict[str, Any], action: str, amount: float | None = None
+    ) -> dict[str, Any]:
         status, detail = ACTIONS[action]
         now = mp_time(datetime.now(UTC))
         payment.update(status=status, status_detail=detail, date_last_updated=now)
         if action == "approve":
+            if amount is not None:  # the payer paid another amount (a test of our check)
+                payment["transaction_amount"] = amount
+                payment["transaction_details"]["total_paid_amount"] = amount
             payment["date_approved"] = now
             payment["transaction_details"]["net_received_amount"] = payment["transaction_amount"]
         return payment
