@@ -1,11 +1,20 @@
 """Auth HTTP API: tokens for customers (CPF or anonymous) and staff, JWKS and discovery."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from auth import service
-from auth.repository import AuthRepository
+from auth.dependencies import (
+    ClientIp,
+    Customers,
+    Hasher,
+    Issuer,
+    Keys,
+    StaffAccounts,
+    Throttles,
+    Tokens,
+)
 from auth.schemas import (
     CpfIn,
     CustomerTokenOut,
@@ -15,10 +24,7 @@ from auth.schemas import (
     StaffLoginIn,
     TokenOut,
 )
-from auth.signing import KeyRing
-from auth.throttle import Throttle
-from auth.tokens import TokenMinter
-from common.security import CurrentUser, client_ip
+from common.security import CurrentUser
 
 router = APIRouter(tags=["auth"])
 JWKS_MAX_AGE_SECONDS = 300  # verifiers may cache; rotation keeps old keys far longer
@@ -36,29 +42,6 @@ THROTTLED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _state(name: str) -> Any:
-    async def dependency(request: Request) -> Any:
-        return getattr(request.app.state, name)
-
-    return Depends(dependency)
-
-
-Repository = Annotated[AuthRepository, _state("repository")]
-Tokens = Annotated[TokenMinter, _state("tokens")]
-Hasher = Annotated[service.PasswordHasher, _state("hasher")]
-Keys = Annotated[KeyRing, _state("key_ring")]
-Issuer = Annotated[str, _state("issuer")]
-Throttles = Annotated[Throttle, _state("throttle")]
-
-
-async def _client_ip(request: Request) -> str:
-    hops: int = request.app.state.proxy_hops
-    return client_ip(request, trust_proxy_headers=hops > 0, proxy_hops=hops)
-
-
-ClientIp = Annotated[str, Depends(_client_ip)]
-
-
 @router.post("/token/anonymous", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
 async def anonymous_token(tokens: Tokens) -> TokenOut:
     return TokenOut.of(await service.issue_anonymous_token(tokens))
@@ -71,7 +54,7 @@ async def anonymous_token(tokens: Tokens) -> TokenOut:
     responses={409: {"description": "CPF already registered"}, **THROTTLED},
 )
 async def register_customer(
-    body: RegisterIn, repo: Repository, tokens: Tokens, throttle: Throttles, ip: ClientIp
+    body: RegisterIn, repo: Customers, tokens: Tokens, throttle: Throttles, ip: ClientIp
 ) -> CustomerTokenOut:
     customer, token = await service.register_customer(
         repo, tokens, throttle, client_ip=ip, name=body.name, email=body.email, cpf=body.cpf
@@ -85,7 +68,7 @@ async def register_customer(
     responses={404: {"description": "No customer with this CPF"}, **THROTTLED},
 )
 async def identify_customer(
-    body: CpfIn, repo: Repository, tokens: Tokens, throttle: Throttles, ip: ClientIp
+    body: CpfIn, repo: Customers, tokens: Tokens, throttle: Throttles, ip: ClientIp
 ) -> CustomerTokenOut:
     customer, token = await service.identify_customer(
         repo, tokens, throttle, client_ip=ip, cpf=body.cpf
@@ -100,7 +83,7 @@ async def identify_customer(
 )
 async def staff_login(
     body: StaffLoginIn,
-    repo: Repository,
+    repo: StaffAccounts,
     hasher: Hasher,
     tokens: Tokens,
     throttle: Throttles,

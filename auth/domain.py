@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-Role = Literal["customer", "staff", "admin"]
+from common.identity import Principal
+
 StaffRole = Literal["staff", "admin"]
 
 _CPF_FORMATS = re.compile(r"^(\d{11}|\d{3}\.\d{3}\.\d{3}-\d{2})$")
@@ -85,28 +86,17 @@ class StaffAccount:
     created_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who a token is about; becomes the claims sub, role, name, email, anonymous."""
+def principal_of_customer(customer: Customer) -> Principal:
+    return Principal(str(customer.id), "customer", customer.name, customer.email)
 
-    subject: str
-    role: Role
-    name: str | None = None
-    email: str | None = None
-    anonymous: bool = False
 
-    @classmethod
-    def of_customer(cls, customer: Customer) -> "Identity":
-        return cls(str(customer.id), "customer", customer.name, customer.email)
-
-    @classmethod
-    def of_staff(cls, account: StaffAccount) -> "Identity":
-        # name = username, so other services can record which staff member acted.
-        return cls(str(account.id), account.role, account.username)
+def principal_of_staff(account: StaffAccount) -> Principal:
+    # name = username, so other services can record which staff member acted.
+    return Principal(str(account.id), account.role, account.username)
 
 
 def build_claims(
-    identity: Identity, *, issuer: str, audience: str, now: int, ttl_seconds: int, jti: str
+    identity: Principal, *, issuer: str, audience: str, now: int, ttl_seconds: int, jti: str
 ) -> dict[str, Any]:
     claims: dict[str, Any] = {
         "iss": issuer,

@@ -21,8 +21,9 @@ from common.cli import run_service_cli
 from common.db_credentials import database_engine
 from common.db_roles import migrate_database
 from common.observability import setup_observability
-from common.security import JwtVerifier, KeySource
+from common.security import KeySource
 from common.web import create_service_app
+from common.wiring import open_verifier
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -63,10 +64,8 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
                 ttl_seconds=settings.access_token_ttl_seconds,
             )
             # /auth/me checks tokens exactly as other services do, minus the HTTP hop.
-            app.state.verifier = JwtVerifier(
-                key_source or key_ring.key_source,
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
+            app.state.verifier = await open_verifier(
+                stack, settings, key_source or key_ring.key_source
             )
             await seed_staff_accounts(settings, repository, hasher)
             yield

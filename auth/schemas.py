@@ -19,7 +19,7 @@ from auth.domain import (
     normalize_email,
 )
 from auth.tokens import IssuedToken
-from common.security import Role
+from common.identity import Role
 
 
 class CpfIn(BaseModel):

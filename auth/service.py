@@ -6,16 +6,18 @@ from uuid import UUID, uuid4
 
 from auth.domain import (
     Customer,
-    Identity,
     StaffAccount,
     StaffRole,
     check_new_password,
     check_username,
     normalize_cpf,
+    principal_of_customer,
+    principal_of_staff,
 )
 from auth.throttle import Throttle
 from auth.tokens import IssuedToken
 from common.errors import Conflict, NotFound, Unauthorized
+from common.identity import Principal
 from common.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,11 +48,11 @@ class PasswordHasher(Protocol):
 
 
 class TokenMinter(Protocol):
-    async def mint(self, identity: Identity) -> IssuedToken: ...
+    async def mint(self, identity: Principal) -> IssuedToken: ...
 
 
 async def issue_anonymous_token(tokens: TokenMinter) -> IssuedToken:
-    return await tokens.mint(Identity(str(uuid4()), "customer", anonymous=True))
+    return await tokens.mint(Principal(str(uuid4()), "customer", anonymous=True))
 
 
 async def register_customer(
@@ -71,7 +73,7 @@ async def register_customer(
     if not await customers.add_customer(customer):
         raise Conflict("a customer with this CPF is already registered")
     log.info("customer registered", extra={"customer_id": str(customer.id)})
-    return customer, await tokens.mint(Identity.of_customer(customer))
+    return customer, await tokens.mint(principal_of_customer(customer))
 
 
 async def identify_customer(
@@ -86,7 +88,7 @@ async def identify_customer(
     customer = await customers.customer_by_cpf(normalize_cpf(cpf))
     if customer is None:
         raise NotFound("no customer with this CPF")
-    return customer, await tokens.mint(Identity.of_customer(customer))
+    return customer, await tokens.mint(principal_of_customer(customer))
 
 
 async def login_staff(
@@ -109,7 +111,7 @@ async def login_staff(
     await throttle.staff_login_succeeded(username)
     if hasher.needs_rehash(account.password_hash):  # KDF parameters were raised since
         await staff.set_password_hash(account.id, await hasher.hash(password))
-    return await tokens.mint(Identity.of_staff(account))
+    return await tokens.mint(principal_of_staff(account))
 
 
 async def create_staff_account(

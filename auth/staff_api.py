@@ -2,11 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from auth import service
+from auth.dependencies import Hasher, StaffAccounts
 from auth.domain import USERNAME_PATTERN
-from auth.repository import AuthRepository
 from auth.schemas import StaffIn, StaffOut
 from common.security import AdminUser
 
@@ -20,24 +20,14 @@ router = APIRouter(
 )
 
 
-async def _repository(request: Request) -> AuthRepository:
-    repository: AuthRepository = request.app.state.repository
-    return repository
-
-
-async def _hasher(request: Request) -> service.PasswordHasher:
-    hasher: service.PasswordHasher = request.app.state.hasher
-    return hasher
-
-
-Repository = Annotated[AuthRepository, Depends(_repository)]
-Hasher = Annotated[service.PasswordHasher, Depends(_hasher)]
 Username = Annotated[str, Path(pattern=USERNAME_PATTERN)]
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Username already taken"}}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=StaffOut, responses=_CONFLICT)
-async def add_staff(body: StaffIn, repo: Repository, hasher: Hasher, admin: AdminUser) -> StaffOut:
+async def add_staff(
+    body: StaffIn, repo: StaffAccounts, hasher: Hasher, admin: AdminUser
+) -> StaffOut:
     account = await service.add_staff_account(
         repo,
         hasher,
@@ -50,7 +40,7 @@ async def add_staff(body: StaffIn, repo: Repository, hasher: Hasher, admin: Admi
 
 
 @router.get("", response_model=list[StaffOut])
-async def list_staff(repo: Repository, _: AdminUser) -> list[StaffOut]:
+async def list_staff(repo: StaffAccounts, _: AdminUser) -> list[StaffOut]:
     return [StaffOut.of(a) for a in await service.list_staff_accounts(repo)]
 
 
@@ -63,6 +53,6 @@ async def list_staff(repo: Repository, _: AdminUser) -> list[StaffOut]:
         409: {"description": "Own account, or the last active admin"},
     },
 )
-async def deactivate_staff(username: Username, repo: Repository, admin: AdminUser) -> Response:
+async def deactivate_staff(username: Username, repo: StaffAccounts, admin: AdminUser) -> Response:
     await service.deactivate_staff_account(repo, username=username, by=admin.subject)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

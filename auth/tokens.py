@@ -5,8 +5,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import uuid4
 
-from auth.domain import Identity, build_claims, compact_jwt, signing_input
+from auth.domain import build_claims, compact_jwt, signing_input
 from auth.signing import Signer
+from common.identity import Principal
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class TokenMinter:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    async def mint(self, identity: Identity) -> IssuedToken:
+    async def mint(self, identity: Principal) -> IssuedToken:
         claims = build_claims(
             identity,
             issuer=self._issuer,

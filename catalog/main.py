@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 
 from catalog import api
@@ -14,8 +13,9 @@ from common.cli import run_service_cli
 from common.db_credentials import database_engine
 from common.db_roles import migrate_database
 from common.observability import setup_observability
-from common.security import JwtVerifier, KeySource, jwks_from_url
+from common.security import KeySource
 from common.web import create_service_app
+from common.wiring import open_verifier
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,13 +28,8 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
         async with AsyncExitStack() as stack:
             engine = database_engine(settings, "catalog")
             stack.push_async_callback(engine.dispose)
-            http = await stack.enter_async_context(httpx.AsyncClient())
             app.state.repository = CatalogRepository(engine)
-            app.state.verifier = JwtVerifier(
-                key_source or jwks_from_url(settings.jwks_url, http),
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-            )
+            app.state.verifier = await open_verifier(stack, settings, key_source)
             yield
 
     async def database(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ put is conditional, so a redelivered event cancels the transaction and has no ef
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -17,6 +18,7 @@ from common import metrics
 from common.events import DESTINATIONS, Envelope
 from common.logging import get_logger
 from common.messaging import OutgoingMessage, SqsPublisher
+from common.settings import ServiceSettings
 from common.tracing import format_traceparent, start_publish_span, traceparent_for_event
 from common.worker import idle
 
@@ -122,6 +124,24 @@ class DynamoOutboxRelay:
         self._max_idle_seconds = max(idle_seconds, max_idle_seconds)
         self._retry_seconds = retry_seconds
 
+    @classmethod
+    def factory(
+        cls, dynamodb: Any, table: str
+    ) -> "Callable[[SqsPublisher, ServiceSettings], DynamoOutboxRelay]":
+        """The relay of a service's worker (`common.wiring.worker_loops`), tuned by settings."""
+
+        def build(publisher: SqsPublisher, settings: ServiceSettings) -> DynamoOutboxRelay:
+            return cls(
+                dynamodb,
+                table,
+                publisher,
+                settings.queue_names(),
+                idle_seconds=settings.relay_idle_seconds,
+                max_idle_seconds=settings.relay_max_idle_seconds,
+            )
+
+        return build
+
     async def run(self, stop: asyncio.Event) -> None:
         """Scan again at once while there is work; when there is none, wait `idle_seconds`,
         doubling up to `max_idle_seconds`: an idle relay would otherwise scan ten times a
@@ -193,3 +213,29 @@ class DynamoOutboxRelay:
                 )
             sent += len(done)
         return sent
+
+
+def dynamo_outbox_probe(dynamodb: Any, table: str) -> metrics.Probe:
+    """Pending items of a DynamoDB outbox (the relay deletes what it sent, so it stays small)."""
+
+    async def dynamo_outbox() -> None:
+        request: dict[str, Any] = {
+            "TableName": table,
+            "ProjectionExpression": "created_at",
+            "ConsistentRead": True,
+        }
+        count, oldest = 0, None
+        for _ in range(20):  # bounded: a backlog past 20 pages is alarming enough as is
+            response = await dynamodb.scan(**request)
+            for item in response.get("Items", []):
+                count += 1
+                created = int(item["created_at"]["N"])
+                oldest = created if oldest is None else min(oldest, created)
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        metrics.record_outbox_backlog(
+            count, None if oldest is None else time.time() - oldest / 1000
+        )
+
+    return dynamo_outbox

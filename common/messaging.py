@@ -24,7 +24,6 @@ log = get_logger(__name__)
 
 Handler = Callable[[Envelope[Event]], Awaitable[None]]
 MAX_BATCH = 10
-MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 MAX_RECEIVES = load_resources().max_receive_count  # the queues' redrive policy
 # First retry delay of a message whose handler found the database away; doubling, the
 # attempts left before the DLQ span 15 + 30 + 60 + 120 s, longer than a failover.

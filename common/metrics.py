@@ -195,30 +195,6 @@ def queue_probe(sqs: Any, queue_name: str, dlq_name: str) -> Probe:
     return queue_depth
 
 
-def dynamo_outbox_probe(dynamodb: Any, table: str) -> Probe:
-    """Pending items of a DynamoDB outbox (the relay deletes what it sent, so it stays small)."""
-
-    async def dynamo_outbox() -> None:
-        request: dict[str, Any] = {
-            "TableName": table,
-            "ProjectionExpression": "created_at",
-            "ConsistentRead": True,
-        }
-        count, oldest = 0, None
-        for _ in range(20):  # bounded: a backlog past 20 pages is alarming enough as is
-            response = await dynamodb.scan(**request)
-            for item in response.get("Items", []):
-                count += 1
-                created = int(item["created_at"]["N"])
-                oldest = created if oldest is None else min(oldest, created)
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        record_outbox_backlog(count, None if oldest is None else time.time() - oldest / 1000)
-
-    return dynamo_outbox
-
-
 def serve_worker_metrics(port: int | None, host: str = "0.0.0.0") -> None:
     """Expose a worker process's registry on `port` (a thread; any path answers)."""
     if port:

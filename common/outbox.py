@@ -10,6 +10,7 @@ attempt out with exponential backoff, so nothing is lost while SQS is down.
 import asyncio
 import functools
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from common import metrics
 from common.events import DESTINATIONS, Envelope
 from common.logging import get_logger
 from common.messaging import OutgoingMessage, SqsPublisher, backoff_seconds
+from common.settings import ServiceSettings
 from common.tracing import format_traceparent, start_publish_span, traceparent_for_event
 from common.worker import idle
 
@@ -136,6 +138,23 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._retry_base = retry_base_seconds
+
+    @classmethod
+    def factory(
+        cls, sessions: async_sessionmaker[AsyncSession], outbox: Table
+    ) -> "Callable[[SqsPublisher, ServiceSettings], OutboxRelay]":
+        """The relay of a service's worker (`common.wiring.worker_loops`), tuned by settings."""
+
+        def build(publisher: SqsPublisher, settings: ServiceSettings) -> OutboxRelay:
+            return cls(
+                sessions,
+                outbox,
+                publisher,
+                settings.queue_names(),
+                idle_seconds=settings.relay_idle_seconds,
+            )
+
+        return build
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("outbox relay started")

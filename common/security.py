@@ -10,11 +10,9 @@ a fetch wait for it.
 """
 
 import asyncio
-import ipaddress
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import httpx
 import jwt
@@ -24,30 +22,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import RSAAlgorithm
 
 from common.errors import Forbidden, Unauthorized
+from common.identity import ROLES
+from common.identity import Principal as Principal  # re-exported: routes import it from here
+from common.identity import Role as Role
 from common.logging import get_logger
 
 log = get_logger(__name__)
 
-Role = Literal["customer", "staff", "admin"]
-ROLES: tuple[Role, ...] = ("customer", "staff", "admin")
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 30  # clock skew tolerated on exp, nbf and iat
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600  # the auth service issues 15 minutes by default
 
 KeySource = Callable[[], Awaitable[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    role: Role
-    name: str | None = None
-    email: str | None = None
-    anonymous: bool = False
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in ("staff", "admin")
 
 
 def jwks_from_url(url: str, client: httpx.AsyncClient) -> KeySource:
@@ -218,30 +204,3 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 CustomerUser = Annotated[Principal, Depends(require_role("customer"))]
 StaffUser = Annotated[Principal, Depends(require_role("staff", "admin"))]
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
-
-
-def client_ip(request: Request, *, trust_proxy_headers: bool, proxy_hops: int = 1) -> str:
-    """The caller's address, for per-IP throttling.
-
-    Behind proxies, `X-Forwarded-For` is "client, proxy1, ..." where each proxy *appends* the
-    peer it saw, and anything left of that is whatever the client chose to send. So the
-    trustworthy entry is the one written by the outermost proxy we run: `proxy_hops` from the
-    right (1 locally: the gateway; API Gateway + ALB on AWS append two). Without trusted
-    proxies (or a short header) the socket peer is used.
-    """
-    peer = request.client.host if request.client else "unknown"
-    if not trust_proxy_headers or proxy_hops < 1:
-        return peer
-    hops = [
-        entry.strip()
-        for value in request.headers.getlist("x-forwarded-for")
-        for entry in value.split(",")
-        if entry.strip()
-    ]
-    if len(hops) < proxy_hops:
-        return peer
-    candidate = hops[-proxy_hops]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return peer

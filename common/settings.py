@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     # DynamoDB outbox relays back off from relay_idle_seconds up to this while idle.
     relay_max_idle_seconds: float = Field(1.0, gt=0, alias="RELAY_MAX_IDLE_SECONDS")
     max_body_bytes: int = Field(64 * 1024, gt=0, alias="MAX_BODY_BYTES")
+    # <PREFIX>WORKER_METRICS_PORT: the worker serves its own /metrics (handler durations,
+    # relay publishes) when set (common/wiring.py); API processes ignore it.
+    worker_metrics_port: int | None = None
 
     def queue_names(self) -> dict[str, str]:
         """Queue name by owning service, as used by `common.events.DESTINATIONS`."""

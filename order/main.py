@@ -5,7 +5,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import aiohttp
-import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
@@ -14,14 +13,14 @@ from common.cli import run_service_cli
 from common.db import make_session_factory, ping
 from common.db_credentials import database_engine, listen_connector
 from common.db_roles import migrate_database
-from common.messaging import Consumer, SqsPublisher
-from common.metrics import queue_probe, record_outbox_backlog, serve_worker_metrics
+from common.metrics import queue_probe, record_outbox_backlog
 from common.observability import setup_observability
 from common.outbox import OutboxRelay, outbox_backlog
 from common.resources import load_resources
-from common.security import JwtVerifier, KeySource, jwks_from_url
+from common.security import KeySource
 from common.web import create_service_app
-from common.worker import run_until_stopped
+from common.wiring import open_verifier, run_service_worker, worker_loops
+from common.worker import Loop
 from order import api, consumer, repository, tracking
 from order.catalog import CatalogClient
 from order.live import StatusFeed
@@ -38,7 +37,6 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = database_engine(settings, SERVICE)
         async with AsyncExitStack() as stack:
-            http = await stack.enter_async_context(httpx.AsyncClient())
             app.state.engine = engine
             app.state.sessions = make_session_factory(engine)
             app.state.sqs = await open_client(stack, "sqs", settings)  # metrics: queue depth
@@ -51,11 +49,7 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
             app.state.catalog = CatalogClient(
                 catalog_http, settings.catalog_url, settings.catalog_timeout_seconds
             )
-            app.state.verifier = JwtVerifier(
-                key_source or jwks_from_url(settings.jwks_url, http),
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-            )
+            app.state.verifier = await open_verifier(stack, settings, key_source)
             yield
         await engine.dispose()
 
@@ -88,27 +82,20 @@ def asyncpg_dsn(settings: Settings) -> str:
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or Settings()
-    serve_worker_metrics(settings.worker_metrics_port)
-    engine = database_engine(settings, SERVICE)
-    sessions = make_session_factory(engine)
-    async with AsyncExitStack() as stack:
-        sqs = await open_client(stack, "sqs", settings)
-        queue_consumer = Consumer(
-            sqs,
-            settings.order_queue_name,
-            consumer.handlers(sessions),
-            wait_seconds=settings.queue_wait_seconds,
-            retry_base_seconds=settings.retry_base_seconds,
+
+    async def loops(stack: AsyncExitStack) -> list[Loop]:
+        engine = database_engine(settings, SERVICE)
+        stack.push_async_callback(engine.dispose)
+        sessions = make_session_factory(engine)
+        return await worker_loops(
+            stack,
+            settings,
+            queue_name=settings.order_queue_name,
+            handlers=consumer.handlers(sessions),
+            relay=OutboxRelay.factory(sessions, repository.outbox),
         )
-        relay = OutboxRelay(
-            sessions,
-            repository.outbox,
-            SqsPublisher(sqs),
-            settings.queue_names(),
-            idle_seconds=settings.relay_idle_seconds,
-        )
-        await run_until_stopped([queue_consumer.run, relay.run])
-    await engine.dispose()
+
+    await run_service_worker(settings, loops)
 
 
 def migrate(settings: Settings | None = None) -> None:

@@ -9,5 +9,3 @@ class Settings(PostgresSettings):
     catalog_url: str = "http://localhost:8080/catalog"
     catalog_timeout_seconds: float = 3.0
     max_lines: int = 20
-    # The worker serves its own /metrics (handler durations, relay publishes) when set.
-    worker_metrics_port: int | None = None

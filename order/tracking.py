@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
-from common.web import (
+from common.streams import (
     FLUSH,
     SSE_POLL_SECONDS,
     StreamItem,

@@ -5,17 +5,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 
 from common.aws import open_client
 from common.cli import run_service_cli
 from common.dynamo import DynamoOutboxRelay
-from common.messaging import Consumer, SqsPublisher
 from common.observability import setup_observability
-from common.security import JwtVerifier, KeySource, jwks_from_url
+from common.security import KeySource
 from common.web import create_service_app
-from common.worker import run_until_stopped
+from common.wiring import open_verifier, run_service_worker
+from common.wiring import worker_loops as service_worker_loops
+from common.worker import Loop
 from payment import api, consumer
 from payment.credentials import load_credentials
 from payment.gateway import MercadoPagoGateway
@@ -59,14 +59,9 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            http = await stack.enter_async_context(httpx.AsyncClient())
             dynamodb = await open_client(stack, "dynamodb", settings)
             app.state.ports = await build_ports(settings, dynamodb)
-            app.state.verifier = JwtVerifier(
-                key_source or jwks_from_url(settings.jwks_url, http),
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-            )
+            app.state.verifier = await open_verifier(stack, settings, key_source)
             yield
 
     async def payments_table(app: FastAPI) -> None:
@@ -82,31 +77,26 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     )
 
 
+async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
+    """The consumer of payment-service-queue, the outbox relay and the reconciler, clients
+    opened on `stack`."""
+    dynamodb = await open_client(stack, "dynamodb", settings)
+    ports = await build_ports(settings, dynamodb)
+    return await service_worker_loops(
+        stack,
+        settings,
+        queue_name=settings.payment_queue_name,
+        handlers=consumer.handlers(ports),
+        relay=DynamoOutboxRelay.factory(dynamodb, settings.outbox_table),
+        extra_loops=[
+            Reconciler(ports, settings.reconcile_interval_seconds, settings.reconcile_batch).run
+        ],
+    )
+
+
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or Settings()
-    async with AsyncExitStack() as stack:
-        sqs = await open_client(stack, "sqs", settings)
-        dynamodb = await open_client(stack, "dynamodb", settings)
-        ports = await build_ports(settings, dynamodb)
-        queue_consumer = Consumer(
-            sqs,
-            settings.payment_queue_name,
-            consumer.handlers(ports),
-            wait_seconds=settings.queue_wait_seconds,
-            retry_base_seconds=settings.retry_base_seconds,
-        )
-        relay = DynamoOutboxRelay(
-            dynamodb,
-            settings.outbox_table,
-            SqsPublisher(sqs),
-            settings.queue_names(),
-            idle_seconds=settings.relay_idle_seconds,
-            max_idle_seconds=settings.relay_max_idle_seconds,
-        )
-        reconciler = Reconciler(
-            ports, settings.reconcile_interval_seconds, settings.reconcile_batch
-        )
-        await run_until_stopped([queue_consumer.run, relay.run, reconciler.run])
+    await run_service_worker(settings, lambda stack: worker_loops(stack, settings))
 
 
 def main() -> None:

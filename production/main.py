@@ -8,19 +8,19 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 
 from common.aws import open_client
 from common.cli import run_service_cli
-from common.dynamo import DynamoOutboxRelay
-from common.messaging import Consumer, SqsPublisher
-from common.metrics import dynamo_outbox_probe, queue_probe, serve_worker_metrics
+from common.dynamo import DynamoOutboxRelay, dynamo_outbox_probe
+from common.metrics import queue_probe
 from common.observability import setup_observability
 from common.resources import load_resources
-from common.security import JwtVerifier, KeySource, jwks_from_url
+from common.security import KeySource
 from common.web import create_service_app
-from common.worker import Loop, run_until_stopped
+from common.wiring import open_verifier, run_service_worker
+from common.wiring import worker_loops as service_worker_loops
+from common.worker import Loop
 from production import tracking
 from production.api import router
 from production.consumer import handlers
@@ -50,18 +50,13 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             dynamodb = await open_client(stack, "dynamodb", settings)
-            http = await stack.enter_async_context(httpx.AsyncClient())
             app.state.repository = make_repository(dynamodb, settings)
             app.state.dynamodb = dynamodb
             app.state.sqs = await open_client(stack, "sqs", settings)  # metrics: queue depth
             app.state.kitchen_feed = KitchenFeed(app.state.repository, tracking.render_tickets)
             await app.state.kitchen_feed.start()
             stack.push_async_callback(app.state.kitchen_feed.stop)
-            app.state.verifier = JwtVerifier(
-                key_source or jwks_from_url(settings.jwks_url, http),
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-            )
+            app.state.verifier = await open_verifier(stack, settings, key_source)
             yield
 
     async def outbox(app: FastAPI) -> None:
@@ -84,31 +79,19 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
 
 async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
     """The consumer of production-service-queue and the outbox relay, clients opened on `stack`."""
-    sqs = await open_client(stack, "sqs", settings)
     dynamodb = await open_client(stack, "dynamodb", settings)
-    consumer = Consumer(
-        sqs,
-        settings.production_queue_name,
-        handlers(make_repository(dynamodb, settings)),
-        wait_seconds=settings.queue_wait_seconds,
-        retry_base_seconds=settings.retry_base_seconds,
+    return await service_worker_loops(
+        stack,
+        settings,
+        queue_name=settings.production_queue_name,
+        handlers=handlers(make_repository(dynamodb, settings)),
+        relay=DynamoOutboxRelay.factory(dynamodb, settings.outbox_table),
     )
-    relay = DynamoOutboxRelay(
-        dynamodb,
-        settings.outbox_table,
-        SqsPublisher(sqs),
-        settings.queue_names(),
-        idle_seconds=settings.relay_idle_seconds,
-        max_idle_seconds=settings.relay_max_idle_seconds,
-    )
-    return [consumer.run, relay.run]
 
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or Settings()
-    serve_worker_metrics(settings.worker_metrics_port)
-    async with AsyncExitStack() as stack:
-        await run_until_stopped(await worker_loops(stack, settings))
+    await run_service_worker(settings, lambda stack: worker_loops(stack, settings))
 
 
 def main() -> None:

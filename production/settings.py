@@ -17,8 +17,6 @@ class Settings(ServiceSettings):
     tickets_table: str = _RESOURCES.table("production-tickets").name
     outbox_table: str = _RESOURCES.table("production-outbox").name
     inbox_table: str = _RESOURCES.table("production-inbox").name
-    # The worker serves its own /metrics (handler durations, relay publishes) when set.
-    worker_metrics_port: int | None = None
 
     @model_validator(mode="after")
     def _refuse_local_defaults_in_prod(self) -> "Settings":

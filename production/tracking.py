@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from common.errors import Forbidden
-from common.web import (
+from common.streams import (
     SSE_POLL_SECONDS,
     StreamItem,
     StreamUser,

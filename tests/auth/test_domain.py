@@ -9,7 +9,6 @@ import pytest
 
 from auth.domain import (
     Customer,
-    Identity,
     InvalidCpf,
     StaffAccount,
     build_claims,
@@ -19,8 +18,11 @@ from auth.domain import (
     is_valid_cpf,
     normalize_cpf,
     normalize_email,
+    principal_of_customer,
+    principal_of_staff,
     signing_input,
 )
+from common.identity import Principal
 
 
 def _segment(token_part: str) -> dict[str, object]:
@@ -101,7 +103,7 @@ def test_malformed_email_addresses_are_rejected(email: str) -> None:
 def test_customer_claims_carry_identity_expiry_and_audience() -> None:
     customer = Customer(uuid4(), "52998224725", "Maria", "maria@example.com", datetime.now(UTC))
     claims = build_claims(
-        Identity.of_customer(customer),
+        principal_of_customer(customer),
         issuer="https://iss",
         audience="api",
         now=1_000,
@@ -125,7 +127,7 @@ def test_customer_claims_carry_identity_expiry_and_audience() -> None:
 
 
 def test_anonymous_claims_have_no_name_or_email() -> None:
-    identity = Identity("anon-sub", "customer", anonymous=True)
+    identity = Principal("anon-sub", "customer", anonymous=True)
     claims = build_claims(identity, issuer="i", audience="a", now=5, ttl_seconds=60, jti="j")
     assert claims["anonymous"] is True
     assert "name" not in claims and "email" not in claims
@@ -134,7 +136,7 @@ def test_anonymous_claims_have_no_name_or_email() -> None:
 def test_staff_claims_carry_the_account_role_and_username() -> None:
     account = StaffAccount(uuid4(), "chef", "hash", "admin")
     claims = build_claims(
-        Identity.of_staff(account), issuer="i", audience="a", now=5, ttl_seconds=60, jti="j"
+        principal_of_staff(account), issuer="i", audience="a", now=5, ttl_seconds=60, jti="j"
     )
     assert (claims["role"], claims["name"], claims["sub"]) == ("admin", "chef", str(account.id))
     assert "email" not in claims

@@ -7,10 +7,11 @@ from uuid import UUID
 import pytest
 
 from auth import service
-from auth.domain import Customer, Identity, InvalidCpf, StaffAccount
+from auth.domain import Customer, InvalidCpf, StaffAccount
 from auth.throttle import InMemoryAttemptStore, Rule, Throttle
 from auth.tokens import IssuedToken
 from common.errors import Conflict, NotFound, TooManyRequests, Unauthorized
+from common.identity import Principal
 
 IP = "203.0.113.7"
 
@@ -77,9 +78,9 @@ class FakeHasher:
 
 class FakeTokens:
     def __init__(self) -> None:
-        self.minted: list[Identity] = []
+        self.minted: list[Principal] = []
 
-    async def mint(self, identity: Identity) -> IssuedToken:
+    async def mint(self, identity: Principal) -> IssuedToken:
         self.minted.append(identity)
         return IssuedToken(f"token-for-{identity.subject}", 900)
 
@@ -110,7 +111,7 @@ async def test_registered_customer_gets_a_token_about_them(repo: FakeRepository)
         cpf="529.982.247-25",
     )
     assert repo.customers["52998224725"] == customer
-    assert tokens.minted == [Identity(str(customer.id), "customer", "Maria", "maria@example.com")]
+    assert tokens.minted == [Principal(str(customer.id), "customer", "Maria", "maria@example.com")]
     assert token.access_token == f"token-for-{customer.id}"
 
 

@@ -20,11 +20,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from auth.domain import Identity
 from auth.keys import open_key_ring
 from auth.settings import Settings
 from auth.signing import KeyRing
 from auth.tokens import TokenMinter
+from common.identity import Principal
 from common.security import JwtVerifier
 from infra.local.bootstrap import local_signing_key_pem
 from infra.local.moto import MotoServer
@@ -91,7 +91,7 @@ async def test_signatures_are_rs256_over_the_raw_signing_input(ring: KeyRing) ->
 
 async def test_minted_tokens_verify_through_the_published_key_set(ring: KeyRing) -> None:
     minter = TokenMinter(ring.signer, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900)
-    token = (await minter.mint(Identity("cook-1", "staff", "cook"))).access_token
+    token = (await minter.mint(Principal("cook-1", "staff", "cook"))).access_token
     assert jwt.get_unverified_header(token)["kid"] == ring.signer.kid
     principal = await JwtVerifier(ring.key_source, issuer=ISSUER, audience=AUDIENCE).verify(token)
     assert (principal.subject, principal.role, principal.name) == ("cook-1", "staff", "cook")

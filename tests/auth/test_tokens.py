@@ -10,12 +10,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auth.domain import Identity
 from auth.keys import signer_from_secret
 from auth.settings import Settings
 from auth.signing import KeyRing, PemSigner, jwk_thumbprint, rsa_public_jwk
 from auth.tokens import TokenMinter
 from common.errors import Unauthorized
+from common.identity import Principal
 from common.security import JwtVerifier
 
 
@@ -68,7 +68,7 @@ def test_weak_or_non_rsa_keys_are_refused() -> None:
 
 async def test_minted_token_verifies_with_pyjwt_against_the_public_jwk() -> None:
     signer = PemSigner(PEM)
-    issued = await minter(signer).mint(Identity("sub-1", "staff", "chef"))
+    issued = await minter(signer).mint(Principal("sub-1", "staff", "chef"))
     assert jwt.get_unverified_header(issued.access_token) == {
         "alg": "RS256",
         "typ": "JWT",
@@ -88,7 +88,7 @@ async def test_minted_token_verifies_with_pyjwt_against_the_public_jwk() -> None
 async def test_minted_token_is_accepted_by_the_shared_verifier() -> None:
     ring = KeyRing(PemSigner(PEM))
     issued = await minter(ring.signer).mint(
-        Identity("c-1", "customer", "Maria", "maria@example.com")
+        Principal("c-1", "customer", "Maria", "maria@example.com")
     )
     verifier = JwtVerifier(ring.key_source, issuer="https://auth.test", audience="fastfood-api")
     principal = await verifier.verify(issued.access_token)
@@ -103,8 +103,8 @@ async def test_minted_token_is_accepted_by_the_shared_verifier() -> None:
 
 async def test_every_token_has_its_own_jti() -> None:
     tokens = minter(PemSigner(PEM))
-    first = await tokens.mint(Identity("s", "customer"))
-    second = await tokens.mint(Identity("s", "customer"))
+    first = await tokens.mint(Principal("s", "customer"))
+    second = await tokens.mint(Principal("s", "customer"))
     jtis = {
         jwt.decode(t.access_token, options={"verify_signature": False})["jti"]
         for t in (first, second)
@@ -115,7 +115,7 @@ async def test_every_token_has_its_own_jti() -> None:
 async def test_expired_token_is_refused_by_the_verifier() -> None:
     ring = KeyRing(PemSigner(PEM))
     issued = await minter(ring.signer, ttl=60, clock=lambda: time.time() - 3600).mint(
-        Identity("s", "customer")
+        Principal("s", "customer")
     )
     verifier = JwtVerifier(ring.key_source, issuer="https://auth.test", audience="fastfood-api")
     with pytest.raises(Unauthorized):
@@ -124,7 +124,7 @@ async def test_expired_token_is_refused_by_the_verifier() -> None:
 
 async def test_tokens_of_a_retired_key_still_verify_after_rotation() -> None:
     old = PemSigner(OTHER_PEM)
-    old_token = await minter(old).mint(Identity("s", "customer"))
+    old_token = await minter(old).mint(Principal("s", "customer"))
     ring = KeyRing(PemSigner(PEM), retired=[old.public_jwk()])
     assert [k["kid"] for k in ring.jwks()["keys"]] == [ring.signer.kid, old.kid]
     verifier = JwtVerifier(ring.key_source, issuer="https://auth.test", audience="fastfood-api")
