@@ -145,19 +145,6 @@ async def _replay(
     return PlacedOrder(existing["id"], created=False)
 
 
-async def _hold_key(session: AsyncSession, customer: Principal, key: str) -> None:
-    """Wait (briefly) for this customer's key; 409 if its holder is still at work."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + KEY_WAIT_SECONDS
-    while not await repo.try_lock_idempotency_key(session, customer.subject, key):
-        if loop.time() >= deadline:
-            raise Conflict(
-                "an order with this Idempotency-Key is still being created; retry shortly",
-                headers={"Retry-After": KEY_RETRY_AFTER},
-            )
-        await asyncio.sleep(KEY_POLL_SECONDS)
-
-
 async def _insert_order(
     sessions: Sessions,
     customer: Principal,
@@ -166,49 +153,79 @@ async def _insert_order(
     idempotency: IdempotencyKey | None,
     cpf: str | None,
 ) -> PlacedOrder:
+    if idempotency is None:
+        async with transaction(sessions) as session:
+            return await _write_order(session, customer, lines, total, None, cpf)
+    # Requests with one key take turns on its lock. A request that does not get it waits
+    # WITHOUT a connection (a burst of retries must not drain the pool the creator needs),
+    # then looks for the creator's order; 409 when the creator is still at work after
+    # KEY_WAIT_SECONDS.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + KEY_WAIT_SECONDS
+    while True:
+        async with transaction(sessions) as session:
+            if await repo.try_lock_idempotency_key(session, customer.subject, idempotency.key):
+                replayed = await _replay(session, customer, idempotency)  # it won the race
+                if replayed:
+                    return replayed
+                return await _write_order(session, customer, lines, total, idempotency, cpf)
+        if loop.time() >= deadline:
+            raise Conflict(
+                "an order with this Idempotency-Key is still being created; retry shortly",
+                headers={"Retry-After": KEY_RETRY_AFTER},
+            )
+        await asyncio.sleep(KEY_POLL_SECONDS)
+        async with sessions() as session:
+            replayed = await _replay(session, customer, idempotency)
+        if replayed:
+            return replayed
+
+
+async def _write_order(
+    session: AsyncSession,
+    customer: Principal,
+    lines: list[OrderLine],
+    total: Decimal,
+    idempotency: IdempotencyKey | None,
+    cpf: str | None,
+) -> PlacedOrder:
+    """The order, its first history row and `order-payment-requested`, in the caller's
+    transaction."""
     order_id, now = uuid4(), datetime.now(UTC)
-    async with transaction(sessions) as session:
-        if idempotency:
-            await _hold_key(session, customer, idempotency.key)
-            replayed = await _replay(session, customer, idempotency)  # it won the race
-            if replayed:
-                return replayed
-        number = display_number(await repo.next_display_sequence(session, now.date()))
-        row, stored_items = await repo.insert_order(
-            session,
-            {
-                "id": order_id,
-                "display_number": number,
-                "customer_id": customer.subject,
-                "customer_name": customer.name,
-                "customer_email": customer.email,
-                "status": OrderStatus.AWAITING_PAYMENT.value,
-                "total": total,
-                "idempotency_key": idempotency.key if idempotency else None,
-                "idempotency_request_hash": idempotency.fingerprint if idempotency else None,
-                "created_at": now,
-                "updated_at": now,
-            },
-            lines,
-        )
-        await repo.add_history(session, order_id, OrderStatus.AWAITING_PAYMENT)
-        request = OrderPaymentRequested(
-            order_id=order_id,
-            display_number=number,
-            amount=total,
-            customer=Customer(
-                id=customer.subject, name=customer.name, email=customer.email, cpf=cpf
-            ),
-            items=[
-                ChargedItem(name=line.name, quantity=line.quantity, unit_price=line.unit_price)
-                for line in lines
-            ],
-        )
-        await add_to_outbox(
-            session,
-            repo.outbox,
-            new_envelope(request, source=SOURCE, correlation_id=_request_correlation_id()),
-        )
+    number = display_number(await repo.next_display_sequence(session, now.date()))
+    row, stored_items = await repo.insert_order(
+        session,
+        {
+            "id": order_id,
+            "display_number": number,
+            "customer_id": customer.subject,
+            "customer_name": customer.name,
+            "customer_email": customer.email,
+            "status": OrderStatus.AWAITING_PAYMENT.value,
+            "total": total,
+            "idempotency_key": idempotency.key if idempotency else None,
+            "idempotency_request_hash": idempotency.fingerprint if idempotency else None,
+            "created_at": now,
+            "updated_at": now,
+        },
+        lines,
+    )
+    await repo.add_history(session, order_id, OrderStatus.AWAITING_PAYMENT)
+    request = OrderPaymentRequested(
+        order_id=order_id,
+        display_number=number,
+        amount=total,
+        customer=Customer(id=customer.subject, name=customer.name, email=customer.email, cpf=cpf),
+        items=[
+            ChargedItem(name=line.name, quantity=line.quantity, unit_price=line.unit_price)
+            for line in lines
+        ],
+    )
+    await add_to_outbox(
+        session,
+        repo.outbox,
+        new_envelope(request, source=SOURCE, correlation_id=_request_correlation_id()),
+    )
     return PlacedOrder(order_id, created=True, row=row, items=stored_items)
 
 
