@@ -14,7 +14,13 @@ from common.security import CurrentUser, CustomerUser, Principal, StaffUser
 from order import repository as repo
 from order import service
 from order.catalog import CatalogClient
-from order.domain import OrderStatus, RequestedItem, is_valid_cpf, request_fingerprint
+from order.domain import (
+    MAX_LINES_PER_ORDER,
+    OrderStatus,
+    RequestedItem,
+    is_valid_cpf,
+    request_fingerprint,
+)
 
 router = APIRouter(tags=["order"])
 
@@ -28,7 +34,7 @@ class ItemIn(BaseModel):
 
 class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    items: list[ItemIn] = Field(min_length=1, max_length=20)
+    items: list[ItemIn] = Field(min_length=1, max_length=MAX_LINES_PER_ORDER)
     cpf: str | None = Field(
         default=None,
         pattern=r"^\d{11}$",

@@ -11,6 +11,9 @@ from uuid import UUID
 
 from common.money import to_money
 
+# Lines one order may carry: a totem basket, not a catering order; the API refuses more (422).
+MAX_LINES_PER_ORDER = 20
+
 
 class OrderStatus(StrEnum):
     AWAITING_PAYMENT = "AWAITING_PAYMENT"

@@ -8,4 +8,3 @@ class Settings(PostgresSettings):
 
     catalog_url: str = "http://localhost:8080/catalog"
     catalog_timeout_seconds: float = 3.0
-    max_lines: int = 20
