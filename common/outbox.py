@@ -63,6 +63,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("last_error", Text),
         Index("ix_outbox_pending", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),
         Index("ux_outbox_event_destination", "event_id", "destination", unique=True),
+        # The pruner's range (common/pruning.py); partial, so pending rows cost it nothing.
+        Index("ix_outbox_sent_at", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
     )
 
 
@@ -73,6 +75,7 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("event_id", PgUUID(as_uuid=True), primary_key=True),
         Column("event_name", String(64), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_inbox_processed_at", "processed_at"),  # the pruner's range
     )
 
 

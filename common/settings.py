@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     # DynamoDB outbox relays back off from relay_idle_seconds up to this while idle.
     relay_max_idle_seconds: float = Field(1.0, gt=0, alias="RELAY_MAX_IDLE_SECONDS")
     max_body_bytes: int = Field(64 * 1024, gt=0, alias="MAX_BODY_BYTES")
+    # Pruning (common/pruning.py): sent outbox rows are kept this long for debugging.
+    outbox_retention_seconds: float = Field(24 * 3600, ge=0, alias="OUTBOX_RETENTION_SECONDS")
+    prune_interval_seconds: float = Field(3600, gt=0, alias="PRUNE_INTERVAL_SECONDS")
 
     def queue_names(self) -> dict[str, str]:
         """Queue name by owning service, as used by `common.events.DESTINATIONS`."""

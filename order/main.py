@@ -18,6 +18,7 @@ from common.messaging import Consumer, SqsPublisher
 from common.metrics import queue_probe, record_outbox_backlog, serve_worker_metrics
 from common.observability import setup_observability
 from common.outbox import OutboxRelay, outbox_backlog
+from common.pruning import postgres_pruner
 from common.resources import load_resources
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
@@ -107,7 +108,8 @@ async def run_worker(settings: Settings | None = None) -> None:
             settings.queue_names(),
             idle_seconds=settings.relay_idle_seconds,
         )
-        await run_until_stopped([queue_consumer.run, relay.run])
+        pruner = postgres_pruner(sessions, repository.outbox, repository.inbox, settings)
+        await run_until_stopped([queue_consumer.run, relay.run, pruner.run])
     await engine.dispose()
 
 

@@ -13,6 +13,7 @@ from common.cli import run_service_cli
 from common.dynamo import DynamoOutboxRelay
 from common.messaging import Consumer, SqsPublisher
 from common.observability import setup_observability
+from common.pruning import dynamo_inbox_pruner
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
 from common.worker import run_until_stopped
@@ -95,7 +96,8 @@ async def run_worker(settings: Settings | None = None) -> None:
             idle_seconds=settings.relay_idle_seconds,
             max_idle_seconds=settings.relay_max_idle_seconds,
         )
-        await run_until_stopped([queue_consumer.run, relay.run])
+        pruner = dynamo_inbox_pruner(dynamodb, settings.inbox_table, settings)
+        await run_until_stopped([queue_consumer.run, relay.run, pruner.run])
 
 
 def main() -> None:

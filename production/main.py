@@ -17,6 +17,7 @@ from common.dynamo import DynamoOutboxRelay
 from common.messaging import Consumer, SqsPublisher
 from common.metrics import dynamo_outbox_probe, queue_probe, serve_worker_metrics
 from common.observability import setup_observability
+from common.pruning import dynamo_inbox_pruner
 from common.resources import load_resources
 from common.security import JwtVerifier, KeySource, jwks_from_url
 from common.web import create_service_app
@@ -101,7 +102,8 @@ async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
         idle_seconds=settings.relay_idle_seconds,
         max_idle_seconds=settings.relay_max_idle_seconds,
     )
-    return [consumer.run, relay.run]
+    pruner = dynamo_inbox_pruner(dynamodb, settings.inbox_table, settings)
+    return [consumer.run, relay.run, pruner.run]
 
 
 async def run_worker(settings: Settings | None = None) -> None:
