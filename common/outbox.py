@@ -156,23 +156,7 @@ class OutboxRelay:
         """Publish one batch of due rows; returns how many were sent."""
         o = self._outbox
         async with self._sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    select(
-                        o.c.id,
-                        o.c.destination,
-                        o.c.event_name,
-                        o.c.correlation_id,
-                        o.c.traceparent,
-                        o.c.body,
-                        o.c.attempts,
-                    )
-                    .where(o.c.sent_at.is_(None), o.c.next_attempt_at <= func.now())
-                    .order_by(o.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await session.execute(claim_statement(o, self._batch_size))).all()
             if not rows:
                 return 0
             by_destination: dict[str, list[Any]] = defaultdict(list)
@@ -231,6 +215,26 @@ class OutboxRelay:
                     )
                 )
             return len(sent)
+
+
+def claim_statement(o: Table, batch_size: int) -> Any:
+    """Due rows, oldest first, that no other relay holds (its query plan is pinned by
+    tests/order/test_query_plans.py)."""
+    return (
+        select(
+            o.c.id,
+            o.c.destination,
+            o.c.event_name,
+            o.c.correlation_id,
+            o.c.traceparent,
+            o.c.body,
+            o.c.attempts,
+        )
+        .where(o.c.sent_at.is_(None), o.c.next_attempt_at <= func.now())
+        .order_by(o.c.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
 
 
 async def outbox_backlog(session: AsyncSession, outbox: Table) -> tuple[int, float | None]:

@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, any_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.dynamo import INBOX_RETENTION_SECONDS, to_item
@@ -66,15 +66,21 @@ class PostgresPruner:
         }
 
     async def _delete_batches(self, table: Table, key: Any, condition: Any) -> int:
-        # DELETE ... WHERE key IN (SELECT key ... LIMIT n): Postgres has no DELETE ... LIMIT.
+        # DELETE ... WHERE key = ANY(ARRAY(SELECT key ... LIMIT n)): Postgres has no DELETE
+        # ... LIMIT, and `key IN (subquery)` plans as a hash join over the whole table (6,000
+        # pages at a year's size) where ANY(ARRAY) probes the primary key per chosen row.
         # Each batch is its own short transaction; SKIP LOCKED leaves rows a relay holds.
-        chosen = (
-            select(key).where(condition).limit(self._batch_size).with_for_update(skip_locked=True)
+        chosen = func.array(
+            select(key)
+            .where(condition)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
         total = 0
         for _ in range(self._max_batches):
             async with self._sessions() as session, session.begin():
-                result = await session.execute(delete(table).where(key.in_(chosen)))
+                result = await session.execute(delete(table).where(key == any_(chosen)))
                 deleted = int(result.rowcount)  # type: ignore[attr-defined]
             total += deleted
             if deleted < self._batch_size:
