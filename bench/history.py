@@ -39,7 +39,8 @@ _STATEMENTS = (
     """
     INSERT INTO outbox (event_id, destination, event_name, body, created_at, next_attempt_at,
                         sent_at)
-    SELECT md5('e' || n)::uuid, d, 'order-created', '{}', t, t, CASE WHEN n > $1 - $2 THEN NULL ELSE t END
+    SELECT md5('e' || n)::uuid, d, 'order-created', '{}', t, t,
+           CASE WHEN n > $1 - $2 THEN NULL ELSE t END
     FROM (SELECT n, now() - interval '365 days' * (1 - n::float8 / $1) AS t
           FROM generate_series(1, $1::int) AS n) AS s,
          unnest(ARRAY['payment', 'production']) AS d
