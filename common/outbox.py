@@ -65,6 +65,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("last_error", Text),
         Index("ix_outbox_pending", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),
         Index("ux_outbox_event_destination", "event_id", "destination", unique=True),
+        # The pruner's range (common/pruning.py); partial, so pending rows cost it nothing.
+        Index("ix_outbox_sent_at", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
     )
 
 
@@ -75,6 +77,7 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("event_id", PgUUID(as_uuid=True), primary_key=True),
         Column("event_name", String(64), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_inbox_processed_at", "processed_at"),  # the pruner's range
     )
 
 
@@ -172,23 +175,7 @@ class OutboxRelay:
         """Publish one batch of due rows; returns how many were sent."""
         o = self._outbox
         async with self._sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    select(
-                        o.c.id,
-                        o.c.destination,
-                        o.c.event_name,
-                        o.c.correlation_id,
-                        o.c.traceparent,
-                        o.c.body,
-                        o.c.attempts,
-                    )
-                    .where(o.c.sent_at.is_(None), o.c.next_attempt_at <= func.now())
-                    .order_by(o.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await session.execute(claim_statement(o, self._batch_size))).all()
             if not rows:
                 return 0
             by_destination: dict[str, list[Any]] = defaultdict(list)
@@ -247,6 +234,26 @@ class OutboxRelay:
                     )
                 )
             return len(sent)
+
+
+def claim_statement(o: Table, batch_size: int) -> Any:
+    """Due rows, oldest first, that no other relay holds (its query plan is pinned by
+    tests/order/test_query_plans.py)."""
+    return (
+        select(
+            o.c.id,
+            o.c.destination,
+            o.c.event_name,
+            o.c.correlation_id,
+            o.c.traceparent,
+            o.c.body,
+            o.c.attempts,
+        )
+        .where(o.c.sent_at.is_(None), o.c.next_attempt_at <= func.now())
+        .order_by(o.c.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
 
 
 async def outbox_backlog(session: AsyncSession, outbox: Table) -> tuple[int, float | None]:

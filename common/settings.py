@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     # <PREFIX>WORKER_METRICS_PORT: the worker serves its own /metrics (handler durations,
     # relay publishes) when set (common/wiring.py); API processes ignore it.
     worker_metrics_port: int | None = None
+    # Pruning (common/pruning.py): sent outbox rows are kept this long for debugging.
+    outbox_retention_seconds: float = Field(24 * 3600, ge=0, alias="OUTBOX_RETENTION_SECONDS")
+    prune_interval_seconds: float = Field(3600, gt=0, alias="PRUNE_INTERVAL_SECONDS")
 
     def queue_names(self) -> dict[str, str]:
         """Queue name by owning service, as used by `common.events.DESTINATIONS`."""

@@ -16,6 +16,7 @@ from common.db_roles import migrate_database
 from common.metrics import queue_probe, record_outbox_backlog
 from common.observability import setup_observability
 from common.outbox import OutboxRelay, outbox_backlog
+from common.pruning import postgres_pruner
 from common.resources import load_resources
 from common.security import KeySource
 from common.web import create_service_app
@@ -93,6 +94,9 @@ async def run_worker(settings: Settings | None = None) -> None:
             queue_name=settings.order_queue_name,
             handlers=consumer.handlers(sessions),
             relay=OutboxRelay.factory(sessions, repository.outbox),
+            extra_loops=[
+                postgres_pruner(sessions, repository.outbox, repository.inbox, settings).run
+            ],
         )
 
     await run_service_worker(settings, loops)

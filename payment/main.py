@@ -11,6 +11,7 @@ from common.aws import open_client
 from common.cli import run_service_cli
 from common.dynamo import DynamoOutboxRelay
 from common.observability import setup_observability
+from common.pruning import dynamo_inbox_pruner
 from common.security import KeySource
 from common.web import create_service_app
 from common.wiring import open_verifier, run_service_worker
@@ -89,7 +90,8 @@ async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
         handlers=consumer.handlers(ports),
         relay=DynamoOutboxRelay.factory(dynamodb, settings.outbox_table),
         extra_loops=[
-            Reconciler(ports, settings.reconcile_interval_seconds, settings.reconcile_batch).run
+            Reconciler(ports, settings.reconcile_interval_seconds, settings.reconcile_batch).run,
+            dynamo_inbox_pruner(dynamodb, settings.inbox_table, settings).run,
         ],
     )
 

@@ -15,6 +15,7 @@ from common.cli import run_service_cli
 from common.dynamo import DynamoOutboxRelay, dynamo_outbox_probe
 from common.metrics import queue_probe
 from common.observability import setup_observability
+from common.pruning import dynamo_inbox_pruner
 from common.resources import load_resources
 from common.security import KeySource
 from common.web import create_service_app
@@ -86,6 +87,7 @@ async def worker_loops(stack: AsyncExitStack, settings: Settings) -> list[Loop]:
         queue_name=settings.production_queue_name,
         handlers=handlers(make_repository(dynamodb, settings)),
         relay=DynamoOutboxRelay.factory(dynamodb, settings.outbox_table),
+        extra_loops=[dynamo_inbox_pruner(dynamodb, settings.inbox_table, settings).run],
     )
 
 
