@@ -11,8 +11,11 @@ import asyncio
 from contextlib import suppress
 from dataclasses import replace
 
+from opentelemetry import trace
+
 from common.dynamo import ConditionFailed
 from common.logging import get_logger
+from common.tracing import start_span
 from payment import service
 from payment.domain import Payment, PaymentStatus
 from payment.ports import PaymentPorts
@@ -26,11 +29,17 @@ async def reconcile_once(ports: PaymentPorts, batch: int) -> int:
     """One pass; returns how many items were due."""
     due = await ports.repository.due_for_check(ports.clock(), batch)
     for item in due:
+        # Its own span: the events it stages (payment-approved, …) link to it, so a trace
+        # shows that the reconciler's re-fetch, not a request, decided them.
+        name = (
+            "retry payment creation" if isinstance(item, PendingCreation) else "reconcile payment"
+        )
         try:
-            if isinstance(item, PendingCreation):
-                await service.retry_creation(ports, item)
-            else:
-                await check_payment(ports, item)
+            with trace.use_span(start_span(name), end_on_exit=True):
+                if isinstance(item, PendingCreation):
+                    await service.retry_creation(ports, item)
+                else:
+                    await check_payment(ports, item)
         except Exception:  # one bad item must not stop the others; it stays due
             log.warning("reconciliation of an item failed; retried next pass", exc_info=True)
     return len(due)
