@@ -16,7 +16,7 @@ help:
 	@echo "make run              start Postgres, moto, the Mercado Pago simulator, 5 services and the gateway"
 	@echo "                      (AWS=localstack: SQS, KMS and Secrets Manager on LocalStack instead)"
 	@echo "make demo             walk one order from the totem to DELIVERED against the running stack"
-	@echo "make test             the whole test suite (starts and stops what it needs)"
+	@echo "make test             the whole test suite + the per-service coverage gate (COVERAGE_MIN)"
 	@echo "make test-fast        the suite without the end-to-end, infra, reliability and LocalStack tests"
 	@echo "make lint             ruff + mypy + import contracts + deptry (every import declared)"
 	@echo "make format           ruff --fix and ruff format"
@@ -58,8 +58,17 @@ demo: setup
 	$(PY) -m infra.local.demo
 
 # Two workers: the Terraform apply mostly waits on the provider, the stacks on moto.
+# Under coverage (pyproject [tool.coverage.run]): the workers and every Python process they
+# start are measured; the gate then prints the per-service table and fails under COVERAGE_MIN
+# percent per service (README "Tests"). The gate runs after a failed pytest too (its table
+# still helps), and make fails if either failed.
+# 90 is the target (issue 16), printed per service; the gate holds the highest floor every
+# service passes today (order measured 87.3 % without tests/tracking): raise it as they reach 90.
+COVERAGE_MIN ?= 85
 test: setup setup-checkov setup-localstack browser
-	$(PY) -m pytest -n 2
+	@rm -rf test-artifacts/coverage && mkdir -p test-artifacts/coverage
+	COVERAGE_FILE=$(CURDIR)/test-artifacts/coverage/.coverage $(PY) -m coverage run -m pytest -n 2; \
+	status=$$?; $(PY) -m tests.coverage_gate --min $(COVERAGE_MIN) || status=1; exit $$status
 
 test-fast: setup
 	$(PY) -m pytest -m "not e2e and not infra and not reliability and not localstack"

@@ -26,6 +26,7 @@ from tests.infra.terraform_support import (
     terraform_env,
     wait_until_up,
 )
+from tests.tools import missing_tool
 
 MakeTerraform = Callable[..., Terraform]
 
@@ -34,14 +35,14 @@ MakeTerraform = Callable[..., Terraform]
 def terraform_bin() -> str:
     binary = shutil.which("terraform")
     if binary is None:
-        pytest.skip("terraform is not on PATH (Terraform >= 1.11 is needed for infra/terraform)")
+        missing_tool("terraform is not on PATH (Terraform >= 1.11 is needed for infra/terraform)")
     return binary
 
 
 @pytest.fixture(scope="session")
 def plugin_dir() -> Path:
     if not (PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-        pytest.skip(
+        missing_tool(
             f"no offline provider mirror at {PLUGIN_DIR}: set TF_PLUGIN_DIR to a directory "
             "holding registry.terraform.io/hashicorp/aws/5.100.0 (terraform providers mirror)"
         )
@@ -75,7 +76,10 @@ def terraform_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terrafo
     Separate from the session moto of tests/conftest.py: terraform destroy must not race
     other tests' resources, and this one carries the tagging patch of moto_server.py.
     """
-    pytest.importorskip("moto.server", reason="moto[server] is needed for the apply test")
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        missing_tool("moto[server] is needed for the apply test")
     log_path = tmp_path_factory.mktemp("moto") / "moto.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"

