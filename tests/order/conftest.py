@@ -1,6 +1,7 @@
 """Fixtures and helpers of the order tests: a real order API on a fresh Postgres database,
 a stand-in catalog on a real port, and event builders."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,7 @@ from tests.conftest import fresh_database
 from tests.tokens import AUDIENCE, ISSUER, TOKENS
 
 BURGER, SODA, RETIRED = uuid4(), uuid4(), uuid4()
+TEARDOWN_SECONDS = 30
 CATALOG = {BURGER: ("X-Burger", "25.90"), SODA: ("Refrigerante", "7.50")}
 
 
@@ -53,8 +55,14 @@ async def catalog_url() -> AsyncIterator[str]:
     """A stand-in catalog on a real port: the order API's HTTP adapter runs for real."""
     app = web.Application()
     app.router.add_get("/catalog/products/batch", fake_catalog)
-    async with TestServer(app, host="127.0.0.1") as server:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
         yield str(server.make_url("/catalog"))
+    finally:
+        # Bounded: one full run hung here for 25 minutes; a stuck close must fail the test,
+        # not stall the suite until CI's limit.
+        await asyncio.wait_for(server.close(), TEARDOWN_SECONDS)
 
 
 @pytest.fixture
@@ -70,10 +78,14 @@ async def app_client(
     )
     migrate(settings)
     app = create_app(settings, key_source=TOKENS.key_source)
-    async with app.router.lifespan_context(app):
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client, app
+    finally:
+        await asyncio.wait_for(lifespan.__aexit__(None, None, None), TEARDOWN_SECONDS)
 
 
 async def place(client: httpx.AsyncClient, customer: str, **headers: str) -> dict[str, Any]:
