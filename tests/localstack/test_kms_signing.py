@@ -10,11 +10,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from auth.domain import Identity
 from auth.keys import open_key_ring
 from auth.settings import Settings
 from auth.signing import KmsMessageType, KmsSigner
 from auth.tokens import TokenMinter
+from common.identity import Principal
 from common.security import JwtVerifier
 from infra.local.stack import Stack
 from tests.localstack.conftest import client
@@ -53,7 +53,7 @@ async def test_tokens_signed_by_localstack_kms_verify_through_the_key_set(
     async with AsyncExitStack() as exits:
         ring = await open_key_ring(_settings(stack.localstack.url, message_type), exits)
         minter = TokenMinter(ring.signer, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900)
-        token = (await minter.mint(Identity("cook-1", "staff", "cook"))).access_token
+        token = (await minter.mint(Principal("cook-1", "staff", "cook"))).access_token
         verifier = JwtVerifier(ring.key_source, issuer=ISSUER, audience=AUDIENCE)
         principal = await verifier.verify(token)
     assert (principal.subject, principal.role) == ("cook-1", "staff")
